@@ -1,0 +1,66 @@
+# The course's commands. Each target sets up .venv itself on a fresh machine.
+#   make test         library tests, doctests, notebooks (nbval), assignments, browser tests
+#   make book         build the HTML book into _build/html (warnings are errors)
+#   make execute      re-run every chapter notebook in place (outputs + widget state)
+#   make lab          JupyterLab on the course's environment
+#   make assignments  student notebooks and autograder zips into assignments/build
+#   make bench        convlib's NumPy fast path against torch, in one run
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+# keep BLAS and torch to the machine's cores, and notebooks free of thread-count noise
+export OMP_NUM_THREADS ?= 2
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+export MPLBACKEND := Agg
+
+.PHONY: venv test unit notebooks assignments-check browser book execute lab assignments bench lint clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+lint: venv
+	$(BIN)/ruff check convlib tests
+
+unit: venv
+	$(BIN)/pytest tests --doctest-modules convlib -m "not browser" -p no:cacheprovider
+
+notebooks: venv
+	$(BIN)/pytest chapters --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg \
+		--nbval-cell-timeout 600 -p no:cacheprovider
+
+assignments-check: venv
+	$(BIN)/pytest tests/assignments -p no:cacheprovider -m "not browser"
+
+browser: venv
+	$(BIN)/pytest tests -m browser -p no:cacheprovider
+
+test: lint unit notebooks browser
+
+book: venv
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
+
+execute: venv
+	$(PY) tools/execute.py chapters/*.ipynb
+
+lab: venv
+	$(BIN)/jupyter lab
+
+assignments: venv
+	$(PY) tools/assignments.py build
+
+bench: venv
+	$(PY) -m convlib.bench
+
+clean:
+	rm -rf _build assignments/build .pytest_cache .hypothesis

@@ -1,0 +1,15 @@
+"""convlib: convolution for teaching, with a NumPy reference and a PyTorch path.
+
+Every operation takes NumPy arrays or torch tensors and answers in the same kind:
+on ``np.ndarray`` it runs the NumPy reference, on a ``torch.Tensor`` (any device,
+autograd on) it runs the PyTorch path. Signatures follow ``torch.nn.functional``.
+
+>>> import numpy as np, convlib
+>>> convlib.output_size(28, 5)
+24
+"""
+
+from .arithmetic import ReceptiveField, output_size, receptive_field, same_padding
+from .padding import pad
+
+__version__ = "0.1.0"

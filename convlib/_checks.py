@@ -1,0 +1,208 @@
+"""Argument checking shared by every operation and both backends.
+
+Each function either returns the argument in a normal form (tuples of ints, one
+per spatial dimension) or raises ``ValueError``/``TypeError`` with a message that
+names the argument and the shapes involved. Keeping the checks in one place means
+the NumPy reference and the torch path reject exactly the same inputs.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+from ._backend import describe
+
+__all__ = [
+    "PADDING_MODES",
+    "as_tuple",
+    "check_ndim",
+    "check_conv",
+    "ConvParams",
+]
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def as_tuple(value: Any, n: int, name: str, *, minimum: int = 1) -> tuple[int, ...]:
+    """Normalise an int or a length-``n`` sequence of ints to a tuple of ``n`` ints.
+
+    >>> as_tuple(2, 3, "stride")
+    (2, 2, 2)
+    >>> as_tuple((1, 2), 2, "dilation")
+    (1, 2)
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an int or a tuple of {n} ints, got bool {value}")
+    if isinstance(value, numbers.Integral):
+        values = (int(value),) * n
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        if len(value) == 1 and n > 1:
+            value = tuple(value) * n
+        if len(value) != n:
+            raise ValueError(
+                f"{name} must be an int or a tuple of {n} ints (one per spatial "
+                f"dimension), got {tuple(value)!r} of length {len(value)}"
+            )
+        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
+            raise TypeError(f"{name} must contain ints, got {tuple(value)!r}")
+        values = tuple(int(v) for v in value)
+    else:
+        raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
+    for v in values:
+        if v < minimum:
+            what = "positive" if minimum == 1 else f">= {minimum}"
+            raise ValueError(f"{name} must be {what}, got {value!r}")
+    return values
+
+
+def check_ndim(x: Any, expected: int, name: str, layout: str) -> None:
+    """Raise ``ValueError`` unless ``x`` has ``expected`` dimensions (``layout`` names them)."""
+    if x.ndim != expected:
+        raise ValueError(
+            f"{name} must be {expected}-D ({layout}), got {describe(x)}"
+        )
+
+
+class ConvParams:
+    """Normalised convolution parameters for ``nd`` spatial dimensions.
+
+    ``pad`` holds one ``(before, after)`` pair per spatial dimension: "same" padding with
+    an even kernel pads one more after than before, as PyTorch does.
+    """
+
+    __slots__ = ("nd", "stride", "pad", "dilation", "groups", "padding_mode")
+
+    def __init__(self, nd, stride, pad, dilation, groups, padding_mode):
+        self.nd = nd
+        self.stride = stride
+        self.pad = pad
+        self.dilation = dilation
+        self.groups = groups
+        self.padding_mode = padding_mode
+
+    @property
+    def symmetric(self) -> bool:
+        return all(lo == hi for lo, hi in self.pad)
+
+    def __repr__(self) -> str:
+        return (
+            f"ConvParams(stride={self.stride}, pad={self.pad}, dilation={self.dilation}, "
+            f"groups={self.groups}, padding_mode={self.padding_mode!r})"
+        )
+
+
+def _layout(nd: int) -> str:
+    return "N, C, " + ", ".join("DHW"[3 - nd :]) if nd <= 3 else f"N, C, {nd} spatial"
+
+
+def check_conv(
+    input: Any,
+    weight: Any,
+    bias: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: Any,
+    padding_mode: str,
+    nd: int,
+) -> ConvParams:
+    """Validate the arguments of an ``nd``-dimensional convolution.
+
+    ``input`` is (N, C_in, *spatial), ``weight`` is (C_out, C_in/groups, *kernel), ``bias``
+    is (C_out,) or None. Returns the normalised :class:`ConvParams`.
+    """
+    layout = _layout(nd)
+    check_ndim(input, nd + 2, "input", layout)
+    check_ndim(weight, nd + 2, "weight", "C_out, C_in/groups, " + layout[6:])
+    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
+        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    groups = int(groups)
+    c_in, c_out = input.shape[1], weight.shape[0]
+    if c_in % groups:
+        raise ValueError(
+            f"input channels ({c_in}) must be divisible by groups ({groups}); "
+            f"input has shape {tuple(input.shape)}"
+        )
+    if c_out % groups:
+        raise ValueError(
+            f"weight's output channels ({c_out}) must be divisible by groups ({groups}); "
+            f"weight has shape {tuple(weight.shape)}"
+        )
+    if weight.shape[1] != c_in // groups:
+        raise ValueError(
+            f"weight of shape {tuple(weight.shape)} expects {weight.shape[1] * groups} input "
+            f"channels (weight.shape[1] * groups), but input of shape {tuple(input.shape)} "
+            f"has {c_in}"
+        )
+    if bias is not None:
+        check_ndim(bias, 1, "bias", "C_out")
+        if bias.shape[0] != c_out:
+            raise ValueError(
+                f"bias must have {c_out} elements (one per output channel of weight "
+                f"{tuple(weight.shape)}), got shape {tuple(bias.shape)}"
+            )
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(
+            f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}"
+        )
+    stride = as_tuple(stride, nd, "stride")
+    dilation = as_tuple(dilation, nd, "dilation")
+    kernel = tuple(weight.shape[2:])
+    pad = resolve_padding(padding, kernel, stride, dilation, nd)
+    spatial = tuple(input.shape[2:])
+    for i in range(nd):
+        padded = spatial[i] + pad[i][0] + pad[i][1]
+        span = dilation[i] * (kernel[i] - 1) + 1
+        if span > padded:
+            raise ValueError(
+                f"kernel larger than the padded input: weight {tuple(weight.shape)} with "
+                f"dilation {dilation} spans {span} in spatial dim {i}, but input "
+                f"{tuple(input.shape)} padded by {pad[i]} is only {padded} there"
+            )
+        if padding_mode != "zeros":
+            _check_mode_pad(padding_mode, pad[i], spatial[i], i, tuple(input.shape))
+    return ConvParams(nd, stride, pad, dilation, groups, padding_mode)
+
+
+def _check_mode_pad(mode: str, pad: tuple[int, int], size: int, dim: int, shape) -> None:
+    limit = size - 1 if mode == "reflect" else size
+    if mode == "replicate":
+        return
+    if max(pad) > limit:
+        raise ValueError(
+            f"{mode} padding of {max(pad)} in spatial dim {dim} needs an input of at least "
+            f"{max(pad) + (1 if mode == 'reflect' else 0)} there; input has shape {shape}"
+        )
+
+
+def resolve_padding(
+    padding: Any,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    nd: int,
+) -> tuple[tuple[int, int], ...]:
+    """Turn ``padding`` (int, tuple, "same" or "valid") into ``(before, after)`` pairs.
+
+    >>> resolve_padding("same", (4,), (1,), (1,), 1)
+    ((1, 2),)
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(
+                    f"padding='same' is not supported for strided convolutions "
+                    f"(stride={stride}); use an explicit padding"
+                )
+            pairs = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                pairs.append((total // 2, total - total // 2))
+            return tuple(pairs)
+        raise ValueError(f"padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
+    values = as_tuple(padding, nd, "padding", minimum=0)
+    return tuple((p, p) for p in values)
