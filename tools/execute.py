@@ -1,0 +1,51 @@
+"""Re-run chapter notebooks in place, top to bottom, in a fresh kernel.
+
+Outputs and ipywidgets state are saved into the notebook, so nbval can compare
+them and the static book can render the widgets without a kernel.
+
+    python tools/execute.py chapters/03_padding_stride_dilation.ipynb [...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+
+def execute(path: Path, timeout: int) -> float:
+    nb = nbformat.read(path, as_version=4)
+    # Same environment as `make test`, so committed outputs match what nbval sees.
+    os.environ.setdefault("OMP_NUM_THREADS", "2")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        store_widget_state=True,
+    )
+    start = time.perf_counter()
+    client.execute()
+    nbformat.write(nb, path)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    args = parser.parse_args(argv)
+    for path in args.notebooks:
+        seconds = execute(path, args.timeout)
+        print(f"{path}: executed in {seconds:.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
