@@ -10,6 +10,7 @@ autograd on) it runs the PyTorch path. Signatures follow ``torch.nn.functional``
 """
 
 from .arithmetic import ReceptiveField, output_size, receptive_field, same_padding
+from .conv import choose_conv_method, conv1d, conv2d, conv3d
 from .padding import pad
 
 __version__ = "0.1.0"

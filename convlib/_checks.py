@@ -19,6 +19,8 @@ __all__ = [
     "as_tuple",
     "check_ndim",
     "check_conv",
+    "check_conv_transpose",
+    "check_method",
     "ConvParams",
 ]
 
@@ -206,3 +208,89 @@ def resolve_padding(
         raise ValueError(f"padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
     values = as_tuple(padding, nd, "padding", minimum=0)
     return tuple((p, p) for p in values)
+
+
+def check_method(method: Any, allowed: Sequence[str], input: Any) -> None:
+    """Raise ``ValueError`` unless ``method`` is one of ``allowed`` for this kind of input.
+
+    >>> check_method("fft", ("auto", "fft"), None)
+    """
+    if not isinstance(method, str) or method not in allowed:
+        raise ValueError(
+            f"method must be one of {tuple(allowed)} for {describe(input)}, got {method!r}"
+        )
+
+
+def check_conv_transpose(
+    input: Any,
+    weight: Any,
+    bias: Any,
+    stride: Any,
+    padding: Any,
+    output_padding: Any,
+    groups: Any,
+    dilation: Any,
+    nd: int,
+) -> tuple[ConvParams, tuple[int, ...]]:
+    """Validate the arguments of an ``nd``-dimensional transposed convolution.
+
+    ``input`` is (N, C_in, *spatial), ``weight`` is (C_in, C_out/groups, *kernel) (the
+    layout of the convolution it transposes), ``bias`` is (C_out,) or None. ``padding``
+    is an int or tuple (no strings, as in PyTorch). Returns the normalised
+    :class:`ConvParams` and ``output_padding`` as a tuple.
+    """
+    layout = _layout(nd)
+    check_ndim(input, nd + 2, "input", layout)
+    check_ndim(weight, nd + 2, "weight", "C_in, C_out/groups, " + layout[6:])
+    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
+        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    groups = int(groups)
+    c_in = input.shape[1]
+    if c_in % groups:
+        raise ValueError(
+            f"input channels ({c_in}) must be divisible by groups ({groups}); "
+            f"input has shape {tuple(input.shape)}"
+        )
+    if weight.shape[0] != c_in:
+        raise ValueError(
+            f"weight of shape {tuple(weight.shape)} expects {weight.shape[0]} input channels "
+            f"(weight.shape[0], layout C_in, C_out/groups, ...), but input of shape "
+            f"{tuple(input.shape)} has {c_in}"
+        )
+    c_out = weight.shape[1] * groups
+    if bias is not None:
+        check_ndim(bias, 1, "bias", "C_out")
+        if bias.shape[0] != c_out:
+            raise ValueError(
+                f"bias must have {c_out} elements (weight.shape[1] * groups for weight "
+                f"{tuple(weight.shape)}), got shape {tuple(bias.shape)}"
+            )
+    if isinstance(padding, str):
+        raise ValueError(
+            f"padding of a transposed convolution must be an int or a tuple of {nd} ints, "
+            f"got {padding!r}"
+        )
+    stride = as_tuple(stride, nd, "stride")
+    dilation = as_tuple(dilation, nd, "dilation")
+    pads = as_tuple(padding, nd, "padding", minimum=0)
+    output_padding = as_tuple(output_padding, nd, "output_padding", minimum=0)
+    kernel = tuple(weight.shape[2:])
+    spatial = tuple(input.shape[2:])
+    for i in range(nd):
+        if output_padding[i] >= max(stride[i], dilation[i]):
+            raise ValueError(
+                f"output_padding {output_padding} must be smaller than stride {stride} or "
+                f"dilation {dilation} in spatial dim {i}"
+            )
+        size = (
+            (spatial[i] - 1) * stride[i] - 2 * pads[i] + dilation[i] * (kernel[i] - 1)
+            + output_padding[i] + 1
+        )
+        if size < 1:
+            raise ValueError(
+                f"padding {pads} is too large: input {tuple(input.shape)} with weight "
+                f"{tuple(weight.shape)}, stride {stride} and dilation {dilation} gives an "
+                f"output size of {size} in spatial dim {i}"
+            )
+    params = ConvParams(nd, stride, tuple((p, p) for p in pads), dilation, groups, "zeros")
+    return params, output_padding

@@ -1,0 +1,421 @@
+"""Convolution forward: ``conv1d``, ``conv2d``, ``conv3d`` on NumPy arrays or torch tensors.
+
+What deep learning calls convolution is a cross-correlation: output channel ``o`` at
+position ``i`` is the sum over input channels ``c`` (of ``o``'s group) and kernel offsets
+``k`` of ``x[n, c, s*i + d*k] * w[o, c, k]`` on the padded input. One N-d core computes it
+for 1, 2 and 3 spatial dimensions.
+
+NumPy input runs one of several algorithms, chosen with ``method=`` (all give the same
+numbers, like ``scipy.signal.correlate``):
+
+``"loops"``
+    The textbook definition: for every sample, output channel and output position, the
+    window times the kernel, summed. Slow; for reading and for small inputs.
+``"im2col"`` (alias ``"gemm"``)
+    The fast path. A batch chunk is moved to channels-last layout, its windows are viewed
+    with ``sliding_window_view`` (stride and dilation as strided slices of that view, so no
+    copy), copied once into a ``(pixels, kernel * channels)`` matrix and multiplied by the
+    ``(kernel * channels, C_out)`` weight matrix: one BLAS matmul per chunk (per group).
+    Chunks are small enough for the matrix to stay in cache, and the whole-batch matrix is
+    never built.
+``"fft"``
+    Pointwise products of spectra (``scipy.fft.rfftn``), summed over input channels;
+    dilation dilates the kernel, stride subsamples the result. Fast for large kernels.
+``"auto"``
+    :func:`choose_conv_method` picks ``"fft"`` or ``"im2col"`` from a cost estimate.
+
+Torch tensors (any device, autograd on) run ``torch.nn.functional.conv{1,2,3}d``
+(``method="auto"`` or ``"native"``), or ``method="unfold"``: the im2col algorithm in torch
+(``F.unfold`` + matmul for 2-D, ``Tensor.unfold`` windows for 1-D and 3-D).
+
+``padding_mode`` other than ``"zeros"`` pads first and then convolves without padding,
+exactly as ``torch.nn.Conv2d`` does.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import scipy.fft
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ._backend import backend_of
+from ._checks import ConvParams, check_conv, check_method
+from .padding import pad_spatial
+
+__all__ = ["conv1d", "conv2d", "conv3d", "choose_conv_method", "conv_nd_numpy"]
+
+NUMPY_METHODS = ("auto", "loops", "im2col", "gemm", "fft")
+TORCH_METHODS = ("auto", "native", "unfold")
+
+# Bytes of the im2col matrix of one batch chunk: small enough to stay in the CPU caches
+# while BLAS reads it, big enough that per-chunk Python overhead stays negligible.
+_CHUNK_BYTES = 2 * 2**20
+# Bytes of the spectra of one batch chunk in the FFT method.
+_FFT_CHUNK_BYTES = 64 * 2**20
+
+
+def conv1d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: int | tuple[int] = 1,
+    padding: int | tuple[int] | str = 0,
+    dilation: int | tuple[int] = 1,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+    method: str = "auto",
+) -> Any:
+    """1-D convolution (cross-correlation) of ``input`` (N, C_in, L) with ``weight``
+    (C_out, C_in/groups, k), like ``torch.nn.functional.conv1d``.
+
+    ``padding`` is an int, a 1-tuple, ``"same"`` or ``"valid"``; ``padding_mode`` is
+    ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``. ``method`` picks the
+    algorithm (see the module docstring). Returns an array of the input's kind and dtype,
+    shape (N, C_out, L_out).
+
+    >>> x = np.array([[[1., 2., 3., 4.]]])
+    >>> w = np.array([[[1., 0., -1.]]])
+    >>> conv1d(x, w)
+    array([[[-2., -2.]]])
+    >>> conv1d(x, w, padding="same", padding_mode="replicate", method="loops")
+    array([[[-1., -2., -2., -1.]]])
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, method, 1)
+
+
+def conv2d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] | str = 0,
+    dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+    method: str = "auto",
+) -> Any:
+    """2-D convolution (cross-correlation) of ``input`` (N, C_in, H, W) with ``weight``
+    (C_out, C_in/groups, kh, kw), like ``torch.nn.functional.conv2d``.
+
+    ``padding`` is an int, a pair, ``"same"`` or ``"valid"``; ``padding_mode`` is
+    ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``. ``method`` picks the
+    algorithm (see the module docstring). Returns an array of the input's kind and dtype,
+    shape (N, C_out, H_out, W_out).
+
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> w = np.ones((1, 1, 2, 2))
+    >>> conv2d(x, w, stride=2)
+    array([[[[10., 18.],
+             [42., 50.]]]])
+    >>> conv2d(x, w, stride=2, method="fft").round(10)
+    array([[[[10., 18.],
+             [42., 50.]]]])
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, method, 2)
+
+
+def conv3d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: int | tuple[int, int, int] = 1,
+    padding: int | tuple[int, int, int] | str = 0,
+    dilation: int | tuple[int, int, int] = 1,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+    method: str = "auto",
+) -> Any:
+    """3-D convolution (cross-correlation) of ``input`` (N, C_in, D, H, W) with ``weight``
+    (C_out, C_in/groups, kd, kh, kw), like ``torch.nn.functional.conv3d``.
+
+    Arguments as for :func:`conv2d`, with triples instead of pairs.
+
+    >>> x = np.ones((1, 2, 3, 3, 3))
+    >>> w = np.ones((4, 1, 2, 2, 2))
+    >>> conv3d(x, w, groups=2).shape
+    (1, 4, 2, 2, 2)
+    >>> float(conv3d(x, w, groups=2)[0, 0, 0, 0, 0])
+    8.0
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, method, 3)
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, method, nd):
+    kind = backend_of(input=input, weight=weight, bias=bias)
+    check_method(method, TORCH_METHODS if kind == "torch" else NUMPY_METHODS, input)
+    p = check_conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, nd)
+    if kind == "torch":
+        return _conv_torch(input, weight, bias, p, method)
+    if method == "auto":
+        method = _choose(input.shape, weight.shape, p)
+    return _conv_numpy(input, weight, bias, p, method)
+
+
+# ----------------------------------------------------------------------------- NumPy
+
+
+def _output_spatial(padded: tuple[int, ...], kernel, stride, dilation) -> tuple[int, ...]:
+    return tuple(
+        (n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(padded, kernel, stride, dilation)
+    )
+
+
+def _conv_numpy(x: np.ndarray, w: np.ndarray, b, p: ConvParams, method: str) -> np.ndarray:
+    n = x.shape[0]
+    padded = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], p.pad))
+    out_spatial = _output_spatial(padded, w.shape[2:], p.stride, p.dilation)
+    out = np.empty((n, w.shape[0], *out_spatial), dtype=x.dtype)
+    # Pad one chunk at a time: a padded copy of the whole batch would cost as much memory
+    # as the input again.
+    if method in ("im2col", "gemm"):
+        per_image = math.prod(out_spatial) * x.shape[1] * math.prod(w.shape[2:])
+        chunk = _chunk_size(n, per_image * x.dtype.itemsize, _CHUNK_BYTES)
+    else:
+        chunk = n
+    for start in range(0, n, chunk):
+        xp = pad_spatial(x[start : start + chunk], p.pad, p.padding_mode)
+        conv_nd_numpy(xp, w, p.stride, p.dilation, p.groups, method=method,
+                      out=out[start : start + chunk])
+    if b is not None:
+        out += b.reshape((1, -1) + (1,) * p.nd)
+    return out
+
+
+def _chunk_size(n: int, bytes_per_image: int, budget: int) -> int:
+    return max(1, min(n, budget // max(bytes_per_image, 1)))
+
+
+def conv_nd_numpy(
+    x_padded: np.ndarray,
+    weight: np.ndarray,
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    groups: int = 1,
+    *,
+    method: str = "im2col",
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Cross-correlate an already padded NumPy input with ``weight``: the N-d core.
+
+    ``x_padded`` is (N, C_in, *spatial) with any padding already applied (use
+    :func:`convlib.padding.pad_spatial`); ``weight`` is (C_out, C_in/groups, *kernel);
+    ``stride`` and ``dilation`` are tuples of one int per spatial dimension. No bias, no
+    argument checks: callers (``conv1d/2d/3d``, the transposed convolution, the backward
+    pass) have validated the shapes. ``method`` is ``"im2col"`` (or ``"gemm"``),
+    ``"loops"`` or ``"fft"``. The result, (N, C_out, *out), has ``x_padded``'s dtype and is
+    written into ``out`` when given.
+
+    >>> x = np.arange(5.0).reshape(1, 1, 5)
+    >>> conv_nd_numpy(x, np.ones((1, 1, 2)), (2,), (1,))
+    array([[[1., 5.]]])
+    """
+    nd = x_padded.ndim - 2
+    out_spatial = _output_spatial(x_padded.shape[2:], weight.shape[2:], stride, dilation)
+    if out is None:
+        out = np.empty((x_padded.shape[0], weight.shape[0], *out_spatial), dtype=x_padded.dtype)
+    if len(stride) != nd or len(dilation) != nd:
+        raise ValueError(f"stride {stride} and dilation {dilation} need {nd} entries")
+    if method in ("im2col", "gemm"):
+        _conv_im2col(x_padded, weight, stride, dilation, groups, out)
+    elif method == "loops":
+        _conv_loops(x_padded, weight, stride, dilation, groups, out)
+    elif method == "fft":
+        _conv_fft(x_padded, weight, stride, dilation, groups, out)
+    else:
+        check_method(method, ("im2col", "gemm", "loops", "fft"), x_padded)
+    return out
+
+
+def _conv_loops(xp, w, stride, dilation, groups, out):
+    """The definition, one output value at a time."""
+    n_out = w.shape[0]
+    c_per_group = w.shape[1]
+    out_per_group = n_out // groups
+    for n in range(xp.shape[0]):
+        for o in range(n_out):
+            g = o // out_per_group  # the group this output channel reads from
+            channels = slice(g * c_per_group, (g + 1) * c_per_group)
+            for pos in np.ndindex(*out.shape[2:]):
+                # the window: start at stride * position, step by the dilation
+                window = tuple(
+                    slice(i * s, i * s + d * (k - 1) + 1, d)
+                    for i, s, d, k in zip(pos, stride, dilation, w.shape[2:])
+                )
+                out[(n, o, *pos)] = np.sum(xp[(n, channels, *window)] * w[o])
+
+
+def _conv_im2col(xp, w, stride, dilation, groups, out):
+    """Channels-last im2col, one batch chunk at a time, one matmul per chunk."""
+    nd = xp.ndim - 2
+    n_batch, c_in = xp.shape[:2]
+    c_out, c_g = w.shape[:2]
+    kernel = w.shape[2:]
+    out_g = c_out // groups
+    out_spatial = out.shape[2:]
+    pixels = math.prod(out_spatial)
+    taps = math.prod(kernel)
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    # Weight matrix (groups, taps * C_in/groups, C_out/groups): row (k, c) matches column
+    # (k, c) of the im2col matrix built below.
+    w_mat = w.reshape(groups, out_g, c_g, taps).transpose(0, 3, 2, 1).reshape(
+        groups, taps * c_g, out_g
+    )
+    chunk = _chunk_size(n_batch, pixels * taps * c_in * xp.itemsize, _CHUNK_BYTES)
+    pick = (
+        (slice(None),)
+        + tuple(slice(None, None, s) for s in stride)
+        + (slice(None),)
+        + tuple(slice(None, None, d) for d in dilation)
+    )
+    spatial_axes = tuple(range(1, nd + 1))
+    kernel_axes = tuple(range(nd + 3, 2 * nd + 3))
+    for start in range(0, n_batch, chunk):
+        # Channels last: each window row is then `c_in` contiguous numbers per tap.
+        xl = np.ascontiguousarray(np.moveaxis(xp[start : start + chunk], 1, -1))
+        n = xl.shape[0]
+        # (n, *positions, C, *span) -> stride and dilation by slicing: (n, *out, C, *kernel)
+        win = sliding_window_view(xl, span, axis=spatial_axes)[pick]
+        win = win.reshape(n, *out_spatial, groups, c_g, *kernel)
+        # (groups, n, *out, *kernel, C/groups): the one copy, the im2col matrix of the chunk
+        cols = win.transpose(nd + 1, 0, *spatial_axes, *kernel_axes, nd + 2)
+        cols = cols.reshape(groups, n * pixels, taps * c_g)
+        res = np.matmul(cols, w_mat)  # (groups, n * pixels, C_out/groups)
+        res = res.reshape(groups, n, *out_spatial, out_g)
+        target = out[start : start + n].reshape(n, groups, out_g, *out_spatial)
+        target[...] = res.transpose(1, 0, nd + 2, *range(2, nd + 2))
+
+
+def _conv_fft(xp, w, stride, dilation, groups, out):
+    """Correlation by FFT: product of spectra, summed over the input channels."""
+    nd = xp.ndim - 2
+    n_batch, c_in = xp.shape[:2]
+    c_out, c_g = w.shape[:2]
+    out_g = c_out // groups
+    padded = xp.shape[2:]
+    kernel = w.shape[2:]
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    axes = tuple(range(2, nd + 2))
+    # Correlation is convolution with the flipped kernel; dilation spreads the taps.
+    wd = np.zeros((c_out, c_g, *span), dtype=w.dtype)
+    wd[(slice(None), slice(None), *(slice(None, None, d) for d in dilation))] = w
+    wd = np.flip(wd, axis=axes)
+    # A circular convolution of length >= the input leaves outputs span-1 .. n-1 (the
+    # "valid" part) untouched by wrap-around, so no zero padding to n + span - 1 is needed.
+    shape = tuple(scipy.fft.next_fast_len(n, real=True) for n in padded)
+    w_hat = scipy.fft.rfftn(wd, shape, axes=axes)
+    freq = w_hat.shape[2:]
+    w_hat = w_hat.reshape(groups, out_g, c_g, *freq)
+    keep = (slice(None), slice(None)) + tuple(
+        slice(sp - 1, sp - 1 + (o - 1) * s + 1, s)
+        for sp, o, s in zip(span, out.shape[2:], stride)
+    )
+    per_image = (c_in + c_out) * math.prod(freq) * w_hat.itemsize
+    chunk = _chunk_size(n_batch, per_image, _FFT_CHUNK_BYTES)
+    for start in range(0, n_batch, chunk):
+        x_hat = scipy.fft.rfftn(xp[start : start + chunk], shape, axes=axes)
+        n = x_hat.shape[0]
+        x_hat = x_hat.reshape(n, groups, 1, c_g, *freq)
+        # y_hat[n, g, o] = sum_c x_hat[n, g, c] * w_hat[g, o, c]: a loop over channels
+        # only, each step vectorised over samples, output channels and frequencies.
+        y_hat = x_hat[:, :, :, 0] * w_hat[None, :, :, 0]
+        for c in range(1, c_g):
+            y_hat += x_hat[:, :, :, c] * w_hat[None, :, :, c]
+        y = scipy.fft.irfftn(y_hat.reshape(n, c_out, *freq), shape, axes=axes)
+        out[start : start + n] = y[keep]
+
+
+def choose_conv_method(
+    input: Any,
+    weight: Any,
+    stride: int | tuple[int, ...] = 1,
+    padding: int | tuple[int, ...] | str = 0,
+    dilation: int | tuple[int, ...] = 1,
+    groups: int = 1,
+) -> str:
+    """The NumPy method ``method="auto"`` uses for these arguments: ``"fft"`` or ``"im2col"``.
+
+    Like ``scipy.signal.choose_conv_method``: it compares an operation count of the
+    direct (im2col) product, proportional to the kernel size, with that of the FFT,
+    proportional to ``log`` of the padded input size, weighted by constants measured on a
+    laptop-class CPU. Large kernels go to the FFT; the 3x3 kernels of CNNs never do.
+    Shapes are all it needs, so ``input`` and ``weight`` may be arrays of any kind.
+
+    >>> x = np.zeros((1, 1, 512, 512), dtype=np.float32)
+    >>> choose_conv_method(x, np.zeros((1, 1, 31, 31), dtype=np.float32))
+    'fft'
+    >>> choose_conv_method(x, np.zeros((8, 1, 3, 3), dtype=np.float32), padding=1)
+    'im2col'
+    """
+    nd = weight.ndim - 2
+    p = check_conv(input, weight, None, stride, padding, dilation, groups, "zeros", nd)
+    return _choose(tuple(input.shape), tuple(weight.shape), p)
+
+
+def _choose(x_shape, w_shape, p: ConvParams) -> str:
+    n, c_in = x_shape[:2]
+    c_out, c_g = w_shape[:2]
+    kernel = w_shape[2:]
+    padded = [size + lo + hi for size, (lo, hi) in zip(x_shape[2:], p.pad)]
+    out_spatial = _output_spatial(tuple(padded), kernel, p.stride, p.dilation)
+    direct = n * c_out * math.prod(out_spatial) * c_g * math.prod(kernel)
+    size = math.prod(scipy.fft.next_fast_len(s, real=True) for s in padded)
+    transforms = (n * c_in + c_out * c_g + n * c_out) * size * math.log2(max(size, 2))
+    products = n * c_out * c_g * size  # complex multiply-adds, half the spectrum, 4 flops
+    # Relative costs measured with float32: one direct multiply-add vs one FFT butterfly
+    # flop and one spectral product flop (the matmul runs near BLAS peak, the FFT does not).
+    fft_cost = 2.0 * transforms + 4.0 * products
+    return "fft" if fft_cost < direct else "im2col"
+
+
+# ----------------------------------------------------------------------------- torch
+
+
+def _conv_torch(x, w, b, p: ConvParams, method: str):
+    import torch.nn.functional as F
+
+    conv = (F.conv1d, F.conv2d, F.conv3d)[p.nd - 1]
+    if method in ("auto", "native"):
+        if p.padding_mode == "zeros" and p.symmetric:
+            padding = tuple(lo for lo, _ in p.pad)
+            return conv(x, w, b, p.stride, padding, p.dilation, p.groups)
+        # other modes, and the uneven "same" padding of even kernels: pad, then convolve
+        xp = pad_spatial(x, p.pad, p.padding_mode)
+        return conv(xp, w, b, p.stride, 0, p.dilation, p.groups)
+    return _conv_unfold(x, w, b, p)
+
+
+def _conv_unfold(x, w, b, p: ConvParams):
+    """im2col in torch: unfold the windows, then one (batched) matmul."""
+    import torch.nn.functional as F
+
+    xp = pad_spatial(x, p.pad, p.padding_mode)
+    kernel = tuple(w.shape[2:])
+    n, c_in = xp.shape[:2]
+    c_out, c_g = w.shape[:2]
+    out_spatial = _output_spatial(tuple(xp.shape[2:]), kernel, p.stride, p.dilation)
+    if p.nd == 2:
+        # (N, C_in * kh * kw, L), rows ordered (c, i, j)
+        cols = F.unfold(xp, kernel, dilation=p.dilation, stride=p.stride)
+    else:
+        cols = _unfold_nd_torch(xp, kernel, p.stride, p.dilation)
+    cols = cols.reshape(n, p.groups, c_g * math.prod(kernel), -1)
+    w_mat = w.reshape(p.groups, c_out // p.groups, -1)
+    out = (w_mat @ cols).reshape(n, c_out, *out_spatial)  # (N, groups, C_out/groups, L)
+    if b is not None:
+        out = out + b.reshape((1, -1) + (1,) * p.nd)
+    return out
+
+
+def _unfold_nd_torch(xp, kernel, stride, dilation):
+    """``F.unfold``'s layout (N, C * prod(kernel), L) for any number of spatial dims."""
+    nd = len(kernel)
+    win = xp
+    for i, (k, s, d) in enumerate(zip(kernel, stride, dilation)):
+        win = win.unfold(2 + i, d * (k - 1) + 1, s)  # appends the window axis
+    win = win[(..., *(slice(None, None, d) for d in dilation))]  # (N, C, *out, *kernel)
+    perm = (0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd))
+    n, c = xp.shape[:2]
+    return win.permute(perm).reshape(n, c * math.prod(kernel), -1)
