@@ -1,0 +1,342 @@
+r"""Backward passes of convolution in NumPy: the gradients of ``conv1d/2d/3d``.
+
+Given the gradient of a scalar loss with respect to a convolution's output,
+``grad_output`` (written ``g``), these functions return the gradients with respect to
+the input, the weight and the bias. On torch tensors they ask ``torch.autograd`` for
+the same three numbers, so the API works on both backends.
+
+Derivation
+----------
+Take one spatial dimension, one channel and one sample; the general case repeats it
+per axis, sums over channels and samples, and works group by group. The forward pass
+pads the input ``x`` to ``xp`` (``p`` before), then cross-correlates with stride ``s``
+and dilation ``d``::
+
+    y[i] = sum_k w[k] * xp[s*i + d*k] + b
+
+Each ``y[i]`` is linear in ``w``, ``xp`` and ``b``, so the chain rule gives three sums.
+
+**Bias.** ``db = sum_i g[i]``: the output gradient summed over samples and positions.
+
+**Weight.** ``dw[k] = sum_i g[i] * xp[s*i + d*k]``. The window of ``xp`` that produced
+``y[i]`` is weighted by ``g[i]`` and summed. With channels,
+``dw[o, c, k] = sum_{n, i} g[n, o, i] * xp[n, c, s*i + d*k]``: one matrix product of the
+output gradient (``C_out x positions``) with the im2col matrix of the input windows
+(``positions x C_in*K``), taken from ``sliding_window_view``.
+
+**Input.** ``xp[j]`` takes part in every window position ``i`` and tap ``k`` with
+``s*i + d*k = j``, so ``dxp[j] = sum_{s*i + d*k = j} g[i] * w[k]``. Two readings:
+
+* *col2im* (what the code runs): the matrix product ``w^T @ g`` gives, for every
+  window position ``i``, the gradient of each window entry (``C_in*K`` values); add
+  each back where the window came from, ``xp[s*i + d*k]``. One loop over the ``K``
+  kernel taps, each a vectorised strided add: no loop over pixels.
+* *transposed convolution* (the backprop chapter's formula): insert ``s - 1`` zeros
+  between the entries of ``g`` (dilate it by the stride), pad it by ``d*(k-1) - p`` on
+  each side, and cross-correlate it, with dilation ``d``, with the **flipped** kernel
+  whose input and output channels are **swapped** (``w.transpose(1, 0, ...)`` flipped
+  along every spatial axis). Substituting ``j = s*i + d*k`` shows both are the same
+  sum; col2im skips the multiplications by the inserted zeros.
+
+**Padding.** ``xp`` is a gather: ``xp[j] = x[m(j)]`` where ``m`` maps each padded position
+to the input position it copies (``np.pad(np.arange(n), (lo, hi), mode)`` computes
+``m``). The adjoint of a gather is a scatter-add, ``dx[t] = sum_{j: m(j) = t} dxp[j]``:
+with ``padding_mode="zeros"`` the pad entries are constants and are cropped away;
+with ``"reflect"``, ``"replicate"`` or ``"circular"`` the gradient of every copied
+border entry folds back onto the input entry it copied.
+
+Memory: the im2col matrices are built for a chunk of the batch at a time, so the
+temporaries stay within a fixed budget whatever the batch size.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ._backend import backend_of, describe
+from ._checks import ConvParams, check_conv, check_ndim
+from .padding import pad_spatial
+
+__all__ = ["conv1d_backward", "conv2d_backward", "conv3d_backward"]
+
+# bytes of im2col columns (and of their gradient) per batch chunk
+_CHUNK_BYTES = 16 * 2**20
+
+# np.pad's names for conv's padding modes (the index map m of the docstring)
+_INDEX_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def _output_shape(input: Any, weight: Any, p: ConvParams) -> tuple[int, ...]:
+    spatial = []
+    for n, k, s, (lo, hi), d in zip(input.shape[2:], weight.shape[2:], p.stride, p.pad,
+                                    p.dilation):
+        spatial.append((n + lo + hi - d * (k - 1) - 1) // s + 1)
+    return (input.shape[0], weight.shape[0], *spatial)
+
+
+def _check_grad_output(grad_output: Any, input: Any, weight: Any, p: ConvParams) -> None:
+    expected = _output_shape(input, weight, p)
+    if tuple(grad_output.shape) != expected:
+        raise ValueError(
+            f"grad_output must have the shape of the forward output, {expected}, for input "
+            f"{tuple(input.shape)}, weight {tuple(weight.shape)}, stride {p.stride}, "
+            f"padding {p.pad} and dilation {p.dilation}; got {describe(grad_output)}"
+        )
+
+
+def _windows(xp: np.ndarray, kernel: tuple[int, ...], p: ConvParams) -> np.ndarray:
+    """View of the input windows, shape (N, C, *out, *kernel); no copy."""
+    nd = len(kernel)
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, p.dilation))
+    win = sliding_window_view(xp, span, axis=tuple(range(2, 2 + nd)))
+    pick = (slice(None), slice(None)) + tuple(slice(None, None, s) for s in p.stride)
+    pick += tuple(slice(None, None, d) for d in p.dilation)
+    return win[pick]
+
+
+def _fold_padding(dxp: np.ndarray, p: ConvParams) -> np.ndarray:
+    """Adjoint of ``pad_spatial``: crop, and fold the border gradient back for copy modes."""
+    out = dxp
+    for axis, (lo, hi) in enumerate(p.pad, start=2):
+        if lo == 0 and hi == 0:
+            continue
+        size = out.shape[axis] - lo - hi
+        inner = [slice(None)] * out.ndim
+        inner[axis] = slice(lo, lo + size)
+        folded = out[tuple(inner)].copy()
+        if p.padding_mode != "zeros":
+            # m[j]: the input index that padded position j copies
+            m = np.pad(np.arange(size), (lo, hi), mode=_INDEX_MODES[p.padding_mode])
+            for j in itertools.chain(range(lo), range(lo + size, lo + size + hi)):
+                src = [slice(None)] * out.ndim
+                dst = [slice(None)] * out.ndim
+                src[axis], dst[axis] = j, m[j]
+                folded[tuple(dst)] += out[tuple(src)]
+        out = folded
+    return out
+
+
+def _im2col(xp: np.ndarray, kernel: tuple[int, ...], p: ConvParams) -> np.ndarray:
+    """Windows with the kernel axes before the position axes, (N, C, *kernel, *out).
+
+    Still a view: copying a batch chunk of it (``np.ascontiguousarray``) moves contiguous
+    rows of the input, which is what makes the im2col matrix cheap to build.
+    """
+    nd = len(kernel)
+    win = _windows(xp, kernel, p)
+    return win.transpose((0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd)))
+
+
+def _chunk(per_sample_elements: int, dtype: np.dtype) -> int:
+    return max(1, _CHUNK_BYTES // max(per_sample_elements * dtype.itemsize, 1))
+
+
+def _grad_weight(g: np.ndarray, xp: np.ndarray, kernel: tuple[int, ...],
+                 p: ConvParams) -> np.ndarray:
+    """dw[o, c, k] = sum_{n, i} g[n, o, i] * xp[n, c, s*i + d*k], chunk by chunk."""
+    n, c_in = xp.shape[:2]
+    c_out, groups = g.shape[1], p.groups
+    positions = int(np.prod(g.shape[2:]))
+    cg_k = (c_in // groups) * int(np.prod(kernel))
+    cols_view = _im2col(xp, kernel, p)
+    g_g = g.reshape(n, groups, c_out // groups, positions)
+    dw = np.zeros((groups, c_out // groups, cg_k), dtype=xp.dtype)
+    step = _chunk(groups * cg_k * positions, xp.dtype)
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        cols = np.ascontiguousarray(cols_view[start:stop])
+        cols = cols.reshape(stop - start, groups, cg_k, positions)
+        # (O_g, P) @ (P, C_g*K) for every sample and group, summed over the samples
+        dw += np.matmul(g_g[start:stop], cols.swapaxes(-1, -2)).sum(axis=0)
+    return dw.reshape(c_out, c_in // groups, *kernel)
+
+
+def _grad_padded_input_col2im(g: np.ndarray, w: np.ndarray, xp_shape: tuple[int, ...],
+                              p: ConvParams) -> np.ndarray:
+    """dxp by col2im: w^T @ g gives each window's gradient; add it back where it came from.
+
+    Used for strided convolutions, where it skips the zeros the transposed-convolution
+    reading would insert.
+    """
+    n, c_in = xp_shape[:2]
+    c_out, kernel, groups = w.shape[0], tuple(w.shape[2:]), p.groups
+    out_spatial = tuple(g.shape[2:])
+    positions = int(np.prod(out_spatial))
+    cg_k = (c_in // groups) * int(np.prod(kernel))
+    # (G, C_g*K, O_g): the in/out swap of the derivation
+    w_t = np.ascontiguousarray(w.reshape(groups, c_out // groups, cg_k).transpose(0, 2, 1))
+    g_g = g.reshape(n, groups, c_out // groups, positions)
+    dxp = np.zeros(xp_shape, dtype=g.dtype)
+    step = _chunk(groups * cg_k * positions, g.dtype)
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        dcols = np.matmul(w_t, g_g[start:stop]).reshape(stop - start, c_in, *kernel,
+                                                         *out_spatial)
+        target = dxp[start:stop]
+        for tap in np.ndindex(*kernel):
+            where = tuple(
+                slice(d * t, d * t + s * (o - 1) + 1, s)
+                for t, d, s, o in zip(tap, p.dilation, p.stride, out_spatial)
+            )
+            target[(slice(None), slice(None), *where)] += dcols[(slice(None), slice(None),
+                                                                 *tap)]
+    return dxp
+
+
+def _grad_padded_input_transposed(g: np.ndarray, w: np.ndarray, xp_shape: tuple[int, ...],
+                                  p: ConvParams) -> np.ndarray:
+    """dxp as a transposed convolution: dilate g by the stride, pad it by d*(k-1), and
+    cross-correlate with the flipped kernel whose in/out channels are swapped."""
+    n, c_in = xp_shape[:2]
+    c_out, kernel, groups, nd = w.shape[0], tuple(w.shape[2:]), p.groups, p.nd
+    in_spatial = tuple(xp_shape[2:])
+    spans = tuple(d * (k - 1) for k, d in zip(kernel, p.dilation))
+    # one assignment dilates (stride s) and pads (d*(k-1) before; enough after)
+    gp = np.zeros((n, c_out, *(i + e for i, e in zip(in_spatial, spans))), dtype=g.dtype)
+    where = tuple(slice(e, e + s * (o - 1) + 1, s)
+                  for e, s, o in zip(spans, p.stride, g.shape[2:]))
+    gp[(slice(None), slice(None), *where)] = g
+    # w[o, c, k] -> w_f[c, o, K-1-k] within each group, as (G, C_g, O_g*K)
+    w_f = w.reshape(groups, c_out // groups, c_in // groups, *kernel)
+    w_f = np.flip(w_f, axis=tuple(range(3, 3 + nd))).swapaxes(1, 2)
+    w_f = np.ascontiguousarray(w_f).reshape(groups, c_in // groups, -1)
+    unit = ConvParams(nd, (1,) * nd, ((0, 0),) * nd, p.dilation, groups, "zeros")
+    cols_view = _im2col(gp, kernel, unit)
+    positions = int(np.prod(in_spatial))
+    og_k = w_f.shape[2]
+    dxp = np.empty(xp_shape, dtype=g.dtype)
+    step = _chunk(groups * og_k * positions, g.dtype)
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        cols = np.ascontiguousarray(cols_view[start:stop])
+        cols = cols.reshape(stop - start, groups, og_k, positions)
+        dxp[start:stop] = np.matmul(w_f, cols).reshape(stop - start, c_in, *in_spatial)
+    return dxp
+
+
+def _numpy_backward(g, x, w, p: ConvParams, bias: bool):
+    kernel = tuple(w.shape[2:])
+    xp = pad_spatial(x, p.pad, p.padding_mode)
+    dw = _grad_weight(g, xp, kernel, p)
+    if all(s == 1 for s in p.stride):
+        dxp = _grad_padded_input_transposed(g, w, xp.shape, p)
+    else:
+        dxp = _grad_padded_input_col2im(g, w, xp.shape, p)
+    dx = _fold_padding(dxp, p)
+    db = g.sum(axis=(0, *range(2, 2 + p.nd))) if bias else None
+    return dx, dw, db
+
+
+def _torch_backward(g, x, w, p: ConvParams, bias: bool):
+    import torch
+    import torch.nn.functional as F
+
+    conv = (F.conv1d, F.conv2d, F.conv3d)[p.nd - 1]
+    with torch.enable_grad():
+        x_ = x.detach().requires_grad_(True)
+        w_ = w.detach().requires_grad_(True)
+        xp = pad_spatial(x_, p.pad, p.padding_mode)
+        y = conv(xp, w_, None, p.stride, 0, p.dilation, p.groups)
+        dx, dw = torch.autograd.grad(y, (x_, w_), g)
+    db = g.sum(dim=(0, *range(2, 2 + p.nd))) if bias else None
+    return dx, dw, db
+
+
+def _conv_backward(grad_output, input, weight, stride, padding, dilation, groups,
+                   padding_mode, bias, nd):
+    kind = backend_of(grad_output=grad_output, input=input, weight=weight)
+    p = check_conv(input, weight, None, stride, padding, dilation, groups, padding_mode, nd)
+    check_ndim(grad_output, nd + 2, "grad_output", "N, C_out, " + ", ".join("DHW"[3 - nd:]))
+    _check_grad_output(grad_output, input, weight, p)
+    if not isinstance(bias, bool):
+        raise TypeError(f"bias must be True or False (whether to return grad_bias), got {bias!r}")
+    if kind == "torch":
+        return _torch_backward(grad_output, input, weight, p, bias)
+    return _numpy_backward(grad_output, input, weight, p, bias)
+
+
+def conv1d_backward(
+    grad_output: Any,
+    input: Any,
+    weight: Any,
+    stride: int | tuple[int] = 1,
+    padding: int | tuple[int] | str = 0,
+    dilation: int | tuple[int] = 1,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+    bias: bool = True,
+) -> tuple[Any, Any, Any | None]:
+    """Gradients ``(grad_input, grad_weight, grad_bias)`` of ``conv1d``.
+
+    ``grad_output`` is the gradient of the loss with respect to the output of
+    ``conv1d(input, weight, stride=..., padding=..., ...)``, shape (N, C_out, L_out).
+    ``grad_bias`` is None when ``bias=False``. See :func:`conv2d_backward`.
+
+    >>> x = np.arange(5.0).reshape(1, 1, 5)
+    >>> w = np.array([[[1.0, 2.0]]])
+    >>> g = np.ones((1, 1, 4))
+    >>> dx, dw, db = conv1d_backward(g, x, w)
+    >>> dx.tolist(), dw.tolist(), db.tolist()
+    ([[[1.0, 3.0, 3.0, 3.0, 2.0]]], [[[6.0, 10.0]]], [4.0])
+    """
+    return _conv_backward(grad_output, input, weight, stride, padding, dilation, groups,
+                          padding_mode, bias, 1)
+
+
+def conv2d_backward(
+    grad_output: Any,
+    input: Any,
+    weight: Any,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] | str = 0,
+    dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+    bias: bool = True,
+) -> tuple[Any, Any, Any | None]:
+    """Gradients ``(grad_input, grad_weight, grad_bias)`` of ``conv2d``.
+
+    ``grad_output`` (N, C_out, H_out, W_out) is the gradient of the loss with respect to
+    the output of ``conv2d(input, weight, bias, stride, padding, dilation, groups,
+    padding_mode)``; the arguments mean what they mean there. Returns arrays shaped like
+    ``input``, ``weight`` and (C_out,) — ``grad_bias`` is None when ``bias=False``. NumPy
+    arrays use the formulas of the module docstring; torch tensors use autograd.
+
+    >>> rng = np.random.default_rng(0)
+    >>> x, w = rng.normal(size=(2, 3, 5, 5)), rng.normal(size=(4, 3, 3, 3))
+    >>> g = rng.normal(size=(2, 4, 5, 5))        # output shape with padding=1
+    >>> dx, dw, db = conv2d_backward(g, x, w, padding=1, padding_mode="reflect")
+    >>> dx.shape, dw.shape, db.shape
+    ((2, 3, 5, 5), (4, 3, 3, 3), (4,))
+    """
+    return _conv_backward(grad_output, input, weight, stride, padding, dilation, groups,
+                          padding_mode, bias, 2)
+
+
+def conv3d_backward(
+    grad_output: Any,
+    input: Any,
+    weight: Any,
+    stride: int | tuple[int, int, int] = 1,
+    padding: int | tuple[int, int, int] | str = 0,
+    dilation: int | tuple[int, int, int] = 1,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+    bias: bool = True,
+) -> tuple[Any, Any, Any | None]:
+    """Gradients ``(grad_input, grad_weight, grad_bias)`` of ``conv3d``.
+
+    ``grad_output`` has shape (N, C_out, D_out, H_out, W_out). See :func:`conv2d_backward`.
+
+    >>> x = np.ones((1, 2, 3, 3, 3))
+    >>> w = np.ones((1, 2, 2, 2, 2))
+    >>> dx, dw, db = conv3d_backward(np.ones((1, 1, 1, 1, 1)), x, w, stride=2)
+    >>> float(dx.sum()), float(dw.sum()), db.tolist()
+    (16.0, 16.0, [1.0])
+    """
+    return _conv_backward(grad_output, input, weight, stride, padding, dilation, groups,
+                          padding_mode, bias, 3)

@@ -1,0 +1,284 @@
+"""NumPy backward passes of convolution against torch autograd.
+
+The reference is ``torch.nn.ConvNd`` (which pads by itself for every ``padding_mode``)
+differentiated by autograd; convlib's NumPy formulas and its torch path must both match.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from convlib import backward as B
+from convlib._checks import check_conv
+from convlib.backward import conv1d_backward, conv2d_backward, conv3d_backward
+from convlib.padding import pad_spatial
+
+BACKWARD = {1: conv1d_backward, 2: conv2d_backward, 3: conv3d_backward}
+MODULES = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}
+MODES = ("zeros", "reflect", "replicate", "circular")
+# torch's own remark about even kernels with padding="same"; not about convlib
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
+
+TOL = {np.float64: 1e-10, np.float32: 1e-4}
+
+SETTINGS = settings(deadline=None, max_examples=150,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def conv_cases(draw, nd):
+    """A valid convolution: shapes, options and a seed, tiny enough to be fast."""
+    groups = draw(st.integers(1, 3))
+    c_in = groups * draw(st.integers(1, 2))
+    c_out = groups * draw(st.integers(1, 2))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    # stride 1 half of the time: it takes the transposed-convolution path and allows "same"
+    unit = draw(st.booleans())
+    stride = tuple(1 if unit else draw(st.integers(1, 3)) for _ in range(nd))
+    mode = draw(st.sampled_from(MODES))
+    choice = draw(st.sampled_from(["int", "tuple", "same", "valid"]))
+    if choice == "same" and any(s != 1 for s in stride):
+        choice = "tuple"
+    if choice == "int":
+        padding = draw(st.integers(0, 2))
+        pads = (padding,) * nd
+    elif choice == "tuple":
+        padding = tuple(draw(st.integers(0, 2)) for _ in range(nd))
+        pads = padding
+    elif choice == "same":
+        padding = "same"
+        pads = tuple(d * (k - 1) - d * (k - 1) // 2 for k, d in zip(kernel, dilation))
+    else:
+        padding, pads = "valid", (0,) * nd
+    top = 7 if nd < 3 else 5
+    spatial = tuple(
+        draw(st.integers(max(d * (k - 1) + 1 - 2 * p, p + 1, 1), top + p))
+        for k, d, p in zip(kernel, dilation, pads)
+    )
+    n = draw(st.integers(1, 2))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return dict(n=n, c_in=c_in, c_out=c_out, spatial=spatial, kernel=kernel, stride=stride,
+                padding=padding, dilation=dilation, groups=groups, padding_mode=mode,
+                seed=seed)
+
+
+def make_arrays(case, dtype):
+    rng = np.random.default_rng(case["seed"])
+    nd = len(case["kernel"])
+    x = rng.normal(size=(case["n"], case["c_in"], *case["spatial"])).astype(dtype)
+    w = rng.normal(size=(case["c_out"], case["c_in"] // case["groups"],
+                         *case["kernel"])).astype(dtype)
+    b = rng.normal(size=case["c_out"]).astype(dtype)
+    module = MODULES[nd](case["c_in"], case["c_out"], case["kernel"], stride=case["stride"],
+                         padding=case["padding"], dilation=case["dilation"],
+                         groups=case["groups"], padding_mode=case["padding_mode"],
+                         dtype=torch.float64)
+    with torch.no_grad():
+        module.weight.copy_(torch.from_numpy(w.astype(np.float64)))
+        module.bias.copy_(torch.from_numpy(b.astype(np.float64)))
+    xt = torch.from_numpy(x.astype(np.float64)).requires_grad_(True)
+    y = module(xt)
+    g = rng.normal(size=tuple(y.shape)).astype(dtype)
+    y.backward(torch.from_numpy(g.astype(np.float64)))
+    expected = (xt.grad.numpy(), module.weight.grad.numpy(), module.bias.grad.numpy())
+    return g, x, w, expected
+
+
+def options(case):
+    return {k: case[k] for k in ("stride", "padding", "dilation", "groups", "padding_mode")}
+
+
+def assert_close(actual, expected, rel, name):
+    assert actual.shape == expected.shape, f"{name}: shape {actual.shape} != {expected.shape}"
+    scale = max(np.abs(expected).max(initial=0.0), 1.0)
+    err = np.abs(np.asarray(actual, dtype=np.float64) - expected).max(initial=0.0)
+    assert err <= rel * scale, f"{name}: max error {err:.3g} > {rel:g} * {scale:.3g}"
+
+
+def check_case(case, dtype):
+    g, x, w, expected = make_arrays(case, dtype)
+    nd = len(case["kernel"])
+    got = BACKWARD[nd](g, x, w, **options(case))
+    for name, a, e in zip(("grad_input", "grad_weight", "grad_bias"), got, expected):
+        assert a.dtype == dtype, f"{name} has dtype {a.dtype}, expected {dtype}"
+        assert_close(a, e, TOL[dtype], name)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_numpy_backward_matches_autograd(nd, dtype):
+    @SETTINGS
+    @given(conv_cases(nd))
+    def run(case):
+        check_case(case, dtype)
+
+    run()
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_torch_backend_matches_autograd(nd):
+    @settings(SETTINGS, max_examples=40)
+    @given(conv_cases(nd))
+    def run(case):
+        g, x, w, expected = make_arrays(case, np.float64)
+        got = BACKWARD[nd](torch.from_numpy(g), torch.from_numpy(x), torch.from_numpy(w),
+                           **options(case))
+        for name, a, e in zip(("grad_input", "grad_weight", "grad_bias"), got, expected):
+            assert isinstance(a, torch.Tensor), f"{name} is not a tensor"
+            assert_close(a.numpy(), e, 1e-10, name)
+
+    run()
+
+
+@settings(SETTINGS, max_examples=60)
+@given(conv_cases(2))
+def test_col2im_equals_transposed_convolution(case):
+    """The two readings of the input gradient in the module docstring agree."""
+    case = dict(case, stride=(1, 1)) if case["padding"] == "same" else case
+    g, x, w, _ = make_arrays(case, np.float64)
+    p = check_conv(x, w, None, case["stride"], case["padding"], case["dilation"],
+                   case["groups"], case["padding_mode"], 2)
+    shape = pad_spatial(x, p.pad, p.padding_mode).shape
+    a = B._grad_padded_input_col2im(g, w, shape, p)
+    b = B._grad_padded_input_transposed(g, w, shape, p)
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_bias_false_returns_none_and_same_gradients():
+    rng = np.random.default_rng(0)
+    x, w, g = rng.normal(size=(2, 3, 6)), rng.normal(size=(4, 3, 3)), rng.normal(size=(2, 4, 4))
+    dx, dw, db = conv1d_backward(g, x, w, bias=False)
+    assert db is None
+    dx2, dw2, db2 = conv1d_backward(g, x, w)
+    np.testing.assert_array_equal(dx, dx2)
+    np.testing.assert_array_equal(db2, g.sum(axis=(0, 2)))
+
+
+def test_padding_gradient_folds_back():
+    """Replicate padding copies the edge: its gradient lands on the edge pixels."""
+    x = np.arange(4.0).reshape(1, 1, 4)
+    w = np.ones((1, 1, 1))
+    g = np.ones((1, 1, 8))
+    dx, _, _ = conv1d_backward(g, x, w, padding=2, padding_mode="replicate")
+    assert dx.tolist() == [[[3.0, 1.0, 1.0, 3.0]]]
+    dx, _, _ = conv1d_backward(g, x, w, padding=2, padding_mode="zeros")
+    assert dx.tolist() == [[[1.0, 1.0, 1.0, 1.0]]]
+    dx, _, _ = conv1d_backward(g, x, w, padding=2, padding_mode="reflect")
+    # reflect pads [0 1 2 3] to [2 1 | 0 1 2 3 | 2 1]: x[1] and x[2] appear three times
+    assert dx.tolist() == [[[1.0, 3.0, 3.0, 1.0]]]
+    dx, _, _ = conv1d_backward(g, x, w, padding=2, padding_mode="circular")
+    assert dx.tolist() == [[[2.0, 2.0, 2.0, 2.0]]]
+
+
+def test_large_batch_is_chunked(monkeypatch):
+    """Chunking the batch changes nothing but the size of the temporaries."""
+    rng = np.random.default_rng(1)
+    x, w = rng.normal(size=(5, 2, 6, 6)), rng.normal(size=(3, 2, 3, 3))
+    for stride in (1, 2):
+        g = rng.normal(size=(5, 3, *(((6 + 2 - 3) // stride + 1),) * 2))
+        whole = conv2d_backward(g, x, w, stride=stride, padding=1)
+        monkeypatch.setattr(B, "_CHUNK_BYTES", 1)
+        chunked = conv2d_backward(g, x, w, stride=stride, padding=1)
+        monkeypatch.undo()
+        for a, b in zip(whole, chunked):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+
+
+def test_agrees_with_numerical_gradient():
+    from convlib.gradcheck import gradcheck
+
+    rng = np.random.default_rng(2)
+    x, w, b = rng.normal(size=(2, 2, 5, 6)), rng.normal(size=(4, 1, 2, 3)), rng.normal(size=4)
+    opts = dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2,
+                padding_mode="circular")
+
+    def forward(x, w, b):
+        xp = pad_spatial(torch.from_numpy(x), ((1, 1), (2, 2)), "circular")
+        return torch.nn.functional.conv2d(xp, torch.from_numpy(w), torch.from_numpy(b),
+                                          (2, 1), 0, (1, 2), 2).numpy()
+
+    g = rng.normal(size=forward(x, w, b).shape)
+    grads = conv2d_backward(g, x, w, **opts)
+    report = gradcheck(forward, (x, w, b), grads, grad_outputs=g)
+    assert report.passed and report.max_abs_error < 1e-7
+
+
+# --- bad input -------------------------------------------------------------------------
+
+
+def _arrays(dtype=np.float64):
+    x = np.zeros((2, 4, 6, 6), dtype)
+    w = np.zeros((6, 2, 3, 3), dtype)
+    g = np.zeros((2, 6, 4, 4), dtype)
+    return g, x, w
+
+
+def test_grad_output_shape_must_match_forward_output():
+    g, x, w = _arrays()
+    with pytest.raises(ValueError, match=r"grad_output must have the shape of the forward "
+                                         r"output, \(2, 6, 6, 6\).*got numpy array of shape "
+                                         r"\(2, 6, 4, 4\)"):
+        conv2d_backward(g, x, w, padding=1, groups=2)
+
+
+def test_grad_output_ndim():
+    g, x, w = _arrays()
+    with pytest.raises(ValueError, match=r"grad_output must be 4-D \(N, C_out, H, W\).*"
+                                         r"shape \(6, 4, 4\)"):
+        conv2d_backward(g[0], x, w, groups=2)
+
+
+def test_grad_output_channels():
+    g, x, w = _arrays()
+    with pytest.raises(ValueError, match=r"\(2, 6, 4, 4\).*shape \(2, 5, 4, 4\)"):
+        conv2d_backward(g[:, :5], x, w, groups=2)
+
+
+def test_dtype_mismatch_names_grad_output():
+    g, x, w = _arrays()
+    with pytest.raises(TypeError, match="input has dtype float64 but grad_output has dtype "
+                                        "float32|float32"):
+        conv2d_backward(g.astype(np.float32), x, w, groups=2)
+
+
+def test_mixed_numpy_and_torch():
+    g, x, w = _arrays()
+    with pytest.raises(TypeError, match="grad_output is a torch array but input is a numpy"):
+        conv2d_backward(torch.from_numpy(g), x, w, groups=2)
+
+
+def test_groups_must_divide_channels():
+    g, x, w = _arrays()
+    with pytest.raises(ValueError, match=r"input channels \(4\) must be divisible by groups "
+                                         r"\(3\)"):
+        conv2d_backward(g, x, w, groups=3)
+
+
+def test_weight_channels_must_match_input():
+    g, x, w = _arrays()
+    with pytest.raises(ValueError, match=r"weight of shape \(6, 2, 3, 3\) expects 2 input "
+                                         r"channels"):
+        conv2d_backward(g, x, w)
+
+
+def test_bad_options_are_named():
+    g, x, w = _arrays()
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        conv2d_backward(g, x, w, groups=2, padding_mode="mirror")
+    with pytest.raises(ValueError, match="stride must be positive"):
+        conv2d_backward(g, x, w, groups=2, stride=0)
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided"):
+        conv2d_backward(g, x, w, groups=2, stride=2, padding="same")
+    with pytest.raises(TypeError, match="bias must be True or False"):
+        conv2d_backward(g, x, w, groups=2, bias=np.zeros(6))
+
+
+def test_wrong_input_ndim_for_the_function():
+    g, x, w = _arrays()
+    with pytest.raises(ValueError, match=r"input must be 5-D \(N, C, D, H, W\)"):
+        conv3d_backward(g, x, w, groups=2)
