@@ -1,0 +1,151 @@
+"""Transposed convolution: ``conv_transpose1d/2d/3d`` on NumPy arrays or torch tensors.
+
+A convolution is a linear map ``y = T x`` (see :func:`convlib.im2col.conv_matrix`); the
+transposed convolution is ``T^T y``, the same matrix used the other way round. It is the
+gradient of a convolution with respect to its input, and the "upsampling convolution" of
+decoders. Semantics and weight layout follow ``torch.nn.functional.conv_transpose2d``:
+``weight`` is (C_in, C_out/groups, *kernel), the layout of the convolution being
+transposed, and the output size is ``(n - 1) * stride - 2 * padding + dilation * (k - 1)
++ output_padding + 1``.
+
+The NumPy path computes ``T^T y`` directly, without the zeros that "dilate the input by the
+stride" would insert: every input pixel's channels times the weight give one column of
+kernel-sized patches (one matmul per group and batch chunk), and ``col2im`` adds the
+patches onto the output where their windows lie (a loop over kernel taps only). Then the
+``padding`` is cropped off both sides; ``output_padding`` adds rows after, for the
+ambiguity of strided sizes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ._backend import backend_of
+from ._checks import ConvParams, check_conv_transpose
+from .im2col import _fold_nd
+
+__all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+
+# bytes of the patch columns of one batch chunk
+_CHUNK_BYTES = 16 * 2**20
+
+
+def conv_transpose1d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: int | tuple[int] = 1,
+    padding: int | tuple[int] = 0,
+    output_padding: int | tuple[int] = 0,
+    groups: int = 1,
+    dilation: int | tuple[int] = 1,
+) -> Any:
+    """1-D transposed convolution of ``input`` (N, C_in, L) with ``weight``
+    (C_in, C_out/groups, k), like ``torch.nn.functional.conv_transpose1d``.
+
+    >>> x = np.array([[[1., 2.]]])
+    >>> w = np.array([[[1., 10., 100.]]])
+    >>> conv_transpose1d(x, w, stride=2)
+    array([[[  1.,  10., 102.,  20., 200.]]])
+    """
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 1)
+
+
+def conv_transpose2d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+    output_padding: int | tuple[int, int] = 0,
+    groups: int = 1,
+    dilation: int | tuple[int, int] = 1,
+) -> Any:
+    """2-D transposed convolution of ``input`` (N, C_in, H, W) with ``weight``
+    (C_in, C_out/groups, kh, kw), like ``torch.nn.functional.conv_transpose2d``.
+
+    Doubling a 2x2 image with a 2x2 kernel of ones and stride 2 repeats every pixel:
+
+    >>> x = np.array([[[[1., 2.], [3., 4.]]]])
+    >>> conv_transpose2d(x, np.ones((1, 1, 2, 2)), stride=2)
+    array([[[[1., 1., 2., 2.],
+             [1., 1., 2., 2.],
+             [3., 3., 4., 4.],
+             [3., 3., 4., 4.]]]])
+    """
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 2)
+
+
+def conv_transpose3d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: int | tuple[int, int, int] = 1,
+    padding: int | tuple[int, int, int] = 0,
+    output_padding: int | tuple[int, int, int] = 0,
+    groups: int = 1,
+    dilation: int | tuple[int, int, int] = 1,
+) -> Any:
+    """3-D transposed convolution of ``input`` (N, C_in, D, H, W) with ``weight``
+    (C_in, C_out/groups, kd, kh, kw), like ``torch.nn.functional.conv_transpose3d``.
+
+    >>> x = np.ones((1, 2, 2, 2, 2))
+    >>> conv_transpose3d(x, np.ones((2, 3, 2, 2, 2)), stride=2, output_padding=1).shape
+    (1, 3, 5, 5, 5)
+    """
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 3)
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd):
+    kind = backend_of(input=input, weight=weight, bias=bias)
+    p, out_pad = check_conv_transpose(input, weight, bias, stride, padding, output_padding,
+                                      groups, dilation, nd)
+    if kind == "torch":
+        import torch.nn.functional as F
+
+        f = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[nd - 1]
+        pads = tuple(lo for lo, _ in p.pad)
+        return f(input, weight, bias, p.stride, pads, out_pad, p.groups, p.dilation)
+    return _conv_transpose_numpy(input, weight, bias, p, out_pad)
+
+
+def _conv_transpose_numpy(x: np.ndarray, w: np.ndarray, b, p: ConvParams,
+                          out_pad: tuple[int, ...]) -> np.ndarray:
+    n_batch, c_in = x.shape[:2]
+    spatial = x.shape[2:]
+    kernel = w.shape[2:]
+    groups = p.groups
+    c_g, out_g = c_in // groups, w.shape[1]
+    pads = tuple(lo for lo, _ in p.pad)
+    out_spatial = tuple(
+        (n - 1) * s - 2 * q + d * (k - 1) + op + 1
+        for n, s, q, d, k, op in zip(spatial, p.stride, pads, p.dilation, kernel, out_pad)
+    )
+    # Uncropped extent: every window fully inside. output_padding (or a padding of zero
+    # with it) can reach past the last window; those positions get no contribution.
+    full = tuple(
+        max((n - 1) * s + d * (k - 1) + 1, q + o)
+        for n, s, d, k, q, o in zip(spatial, p.stride, p.dilation, kernel, pads, out_spatial)
+    )
+    crop = (slice(None), slice(None)) + tuple(slice(q, q + o) for q, o in zip(pads, out_spatial))
+    # (groups, C_out/groups * taps, C_in/groups): column c of group g maps an input
+    # channel's value to its (o, kernel) patch
+    w_t = w.reshape(groups, c_g, out_g * math.prod(kernel)).transpose(0, 2, 1)
+    out = np.empty((n_batch, out_g * groups, *out_spatial), dtype=x.dtype)
+    per_image = w[0].size * groups * math.prod(spatial) * x.itemsize
+    chunk = max(1, min(n_batch, _CHUNK_BYTES // max(per_image, 1)))
+    for start in range(0, n_batch, chunk):
+        xc = x[start : start + chunk]
+        n = xc.shape[0]
+        patches = np.matmul(w_t, xc.reshape(n, groups, c_g, -1))  # (n, G, O_g * taps, L)
+        patches = patches.reshape(n, groups * out_g, *kernel, *spatial)
+        out[start : start + n] = _fold_nd(patches, full, p.stride, p.dilation)[crop]
+    if b is not None:
+        out += b.reshape((1, -1) + (1,) * p.nd)
+    return out
