@@ -214,10 +214,13 @@ def conv_nd_numpy(
     """
     nd = x_padded.ndim - 2
     out_spatial = _output_spatial(x_padded.shape[2:], weight.shape[2:], stride, dilation)
-    if out is None:
-        out = np.empty((x_padded.shape[0], weight.shape[0], *out_spatial), dtype=x_padded.dtype)
     if len(stride) != nd or len(dilation) != nd:
         raise ValueError(f"stride {stride} and dilation {dilation} need {nd} entries")
+    shape = (x_padded.shape[0], weight.shape[0], *out_spatial)
+    if out is None:
+        out = np.empty(shape, dtype=x_padded.dtype)
+    elif out.shape != shape:
+        raise ValueError(f"out must have shape {shape}, got {out.shape}")
     if method in ("im2col", "gemm"):
         _conv_im2col(x_padded, weight, stride, dilation, groups, out)
     elif method == "loops":
@@ -337,10 +340,10 @@ def choose_conv_method(
 ) -> str:
     """The NumPy method ``method="auto"`` uses for these arguments: ``"fft"`` or ``"im2col"``.
 
-    Like ``scipy.signal.choose_conv_method``: it compares an operation count of the
-    direct (im2col) product, proportional to the kernel size, with that of the FFT,
-    proportional to ``log`` of the padded input size, weighted by constants measured on a
-    laptop-class CPU. Large kernels go to the FFT; the 3x3 kernels of CNNs never do.
+    Like ``scipy.signal.choose_conv_method``: it compares an estimate of the direct
+    (im2col) cost, proportional to the kernel size, with that of the FFT, proportional to
+    ``log`` of the padded input size, using constants measured on one CPU core. Large
+    kernels go to the FFT; the 3x3 kernels of CNN layers with many channels never do.
     Shapes are all it needs, so ``input`` and ``weight`` may be arrays of any kind.
 
     >>> x = np.zeros((1, 1, 512, 512), dtype=np.float32)
@@ -355,19 +358,26 @@ def choose_conv_method(
 
 
 def _choose(x_shape, w_shape, p: ConvParams) -> str:
+    """Estimated seconds of each method, with constants measured on one x86 core (float32).
+
+    im2col: copying the matrix costs more per element when the contiguous runs (channels
+    of a group, channels-last) are short, then the matmul runs near BLAS speed. FFT: the
+    transforms cost ``size * log2(size)`` per image and channel, the spectral products one
+    complex multiply-add per frequency, input channel and output channel.
+    """
     n, c_in = x_shape[:2]
     c_out, c_g = w_shape[:2]
     kernel = w_shape[2:]
     padded = [size + lo + hi for size, (lo, hi) in zip(x_shape[2:], p.pad)]
     out_spatial = _output_spatial(tuple(padded), kernel, p.stride, p.dilation)
-    direct = n * c_out * math.prod(out_spatial) * c_g * math.prod(kernel)
+    copied = n * math.prod(out_spatial) * math.prod(kernel) * c_in
+    macs = copied * (c_out // p.groups)
+    direct = 5e-5 + copied * (0.1e-9 + 2e-9 / c_g) + macs * 3e-11
     size = math.prod(scipy.fft.next_fast_len(s, real=True) for s in padded)
     transforms = (n * c_in + c_out * c_g + n * c_out) * size * math.log2(max(size, 2))
-    products = n * c_out * c_g * size  # complex multiply-adds, half the spectrum, 4 flops
-    # Relative costs measured with float32: one direct multiply-add vs one FFT butterfly
-    # flop and one spectral product flop (the matmul runs near BLAS peak, the FFT does not).
-    fft_cost = 2.0 * transforms + 4.0 * products
-    return "fft" if fft_cost < direct else "im2col"
+    products = n * c_out * c_g * size
+    fft = 1e-4 + transforms * 1.5e-10 + products * 7e-10
+    return "fft" if fft < direct else "im2col"
 
 
 # ----------------------------------------------------------------------------- torch
