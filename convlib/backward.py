@@ -159,8 +159,9 @@ def _grad_padded_input_col2im(g: np.ndarray, w: np.ndarray, xp_shape: tuple[int,
                               p: ConvParams) -> np.ndarray:
     """dxp by col2im: w^T @ g gives each window's gradient; add it back where it came from.
 
-    Used for strided convolutions, where it skips the zeros the transposed-convolution
-    reading would insert.
+    The same sum as the transposed convolution, without multiplying the zeros that
+    dilating ``g`` by the stride inserts, and with one matmul whose output has
+    ``C_in * K`` rows even when ``C_in`` is small (the first layer of a CNN).
     """
     n, c_in = xp_shape[:2]
     c_out, kernel, groups = w.shape[0], tuple(w.shape[2:]), p.groups
@@ -187,45 +188,11 @@ def _grad_padded_input_col2im(g: np.ndarray, w: np.ndarray, xp_shape: tuple[int,
     return dxp
 
 
-def _grad_padded_input_transposed(g: np.ndarray, w: np.ndarray, xp_shape: tuple[int, ...],
-                                  p: ConvParams) -> np.ndarray:
-    """dxp as a transposed convolution: dilate g by the stride, pad it by d*(k-1), and
-    cross-correlate with the flipped kernel whose in/out channels are swapped."""
-    n, c_in = xp_shape[:2]
-    c_out, kernel, groups, nd = w.shape[0], tuple(w.shape[2:]), p.groups, p.nd
-    in_spatial = tuple(xp_shape[2:])
-    spans = tuple(d * (k - 1) for k, d in zip(kernel, p.dilation))
-    # one assignment dilates (stride s) and pads (d*(k-1) before; enough after)
-    gp = np.zeros((n, c_out, *(i + e for i, e in zip(in_spatial, spans))), dtype=g.dtype)
-    where = tuple(slice(e, e + s * (o - 1) + 1, s)
-                  for e, s, o in zip(spans, p.stride, g.shape[2:]))
-    gp[(slice(None), slice(None), *where)] = g
-    # w[o, c, k] -> w_f[c, o, K-1-k] within each group, as (G, C_g, O_g*K)
-    w_f = w.reshape(groups, c_out // groups, c_in // groups, *kernel)
-    w_f = np.flip(w_f, axis=tuple(range(3, 3 + nd))).swapaxes(1, 2)
-    w_f = np.ascontiguousarray(w_f).reshape(groups, c_in // groups, -1)
-    unit = ConvParams(nd, (1,) * nd, ((0, 0),) * nd, p.dilation, groups, "zeros")
-    cols_view = _im2col(gp, kernel, unit)
-    positions = int(np.prod(in_spatial))
-    og_k = w_f.shape[2]
-    dxp = np.empty(xp_shape, dtype=g.dtype)
-    step = _chunk(groups * og_k * positions, g.dtype)
-    for start in range(0, n, step):
-        stop = min(start + step, n)
-        cols = np.ascontiguousarray(cols_view[start:stop])
-        cols = cols.reshape(stop - start, groups, og_k, positions)
-        dxp[start:stop] = np.matmul(w_f, cols).reshape(stop - start, c_in, *in_spatial)
-    return dxp
-
-
 def _numpy_backward(g, x, w, p: ConvParams, bias: bool):
     kernel = tuple(w.shape[2:])
     xp = pad_spatial(x, p.pad, p.padding_mode)
     dw = _grad_weight(g, xp, kernel, p)
-    if all(s == 1 for s in p.stride):
-        dxp = _grad_padded_input_transposed(g, w, xp.shape, p)
-    else:
-        dxp = _grad_padded_input_col2im(g, w, xp.shape, p)
+    dxp = _grad_padded_input_col2im(g, w, xp.shape, p)
     dx = _fold_padding(dxp, p)
     db = g.sum(axis=(0, *range(2, 2 + p.nd))) if bias else None
     return dx, dw, db
