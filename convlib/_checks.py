@@ -95,6 +95,11 @@ class ConvParams:
         )
 
 
+def _shapes(input: Any, weight: Any) -> str:
+    """The shapes, appended to messages about scalar arguments."""
+    return f" (input shape {tuple(input.shape)}, weight shape {tuple(weight.shape)})"
+
+
 def _layout(nd: int) -> str:
     return "N, C, " + ", ".join("DHW"[3 - nd :]) if nd <= 3 else f"N, C, {nd} spatial"
 
@@ -119,7 +124,9 @@ def check_conv(
     check_ndim(input, nd + 2, "input", layout)
     check_ndim(weight, nd + 2, "weight", "C_out, C_in/groups, " + layout[6:])
     if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
-        raise ValueError(f"groups must be a positive int, got {groups!r}")
+        raise ValueError(
+            f"groups must be a positive int, got {groups!r}{_shapes(input, weight)}"
+        )
     groups = int(groups)
     c_in, c_out = input.shape[1], weight.shape[0]
     if c_in % groups:
@@ -148,11 +155,15 @@ def check_conv(
     if padding_mode not in PADDING_MODES:
         raise ValueError(
             f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}"
+            f"{_shapes(input, weight)}"
         )
-    stride = as_tuple(stride, nd, "stride")
-    dilation = as_tuple(dilation, nd, "dilation")
     kernel = tuple(weight.shape[2:])
-    pad = resolve_padding(padding, kernel, stride, dilation, nd)
+    try:
+        stride = as_tuple(stride, nd, "stride")
+        dilation = as_tuple(dilation, nd, "dilation")
+        pad = resolve_padding(padding, kernel, stride, dilation, nd)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{e}{_shapes(input, weight)}") from None
     spatial = tuple(input.shape[2:])
     for i in range(nd):
         padded = spatial[i] + pad[i][0] + pad[i][1]
@@ -243,7 +254,9 @@ def check_conv_transpose(
     check_ndim(input, nd + 2, "input", layout)
     check_ndim(weight, nd + 2, "weight", "C_in, C_out/groups, " + layout[6:])
     if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
-        raise ValueError(f"groups must be a positive int, got {groups!r}")
+        raise ValueError(
+            f"groups must be a positive int, got {groups!r}{_shapes(input, weight)}"
+        )
     groups = int(groups)
     c_in = input.shape[1]
     if c_in % groups:
@@ -268,12 +281,15 @@ def check_conv_transpose(
     if isinstance(padding, str):
         raise ValueError(
             f"padding of a transposed convolution must be an int or a tuple of {nd} ints, "
-            f"got {padding!r}"
+            f"got {padding!r}{_shapes(input, weight)}"
         )
-    stride = as_tuple(stride, nd, "stride")
-    dilation = as_tuple(dilation, nd, "dilation")
-    pads = as_tuple(padding, nd, "padding", minimum=0)
-    output_padding = as_tuple(output_padding, nd, "output_padding", minimum=0)
+    try:
+        stride = as_tuple(stride, nd, "stride")
+        dilation = as_tuple(dilation, nd, "dilation")
+        pads = as_tuple(padding, nd, "padding", minimum=0)
+        output_padding = as_tuple(output_padding, nd, "output_padding", minimum=0)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{e}{_shapes(input, weight)}") from None
     kernel = tuple(weight.shape[2:])
     spatial = tuple(input.shape[2:])
     for i in range(nd):
