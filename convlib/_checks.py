@@ -22,6 +22,10 @@ __all__ = [
     "check_conv_transpose",
     "check_method",
     "ConvParams",
+    "PoolParams",
+    "check_pool",
+    "check_adaptive_pool",
+    "check_grad_output",
 ]
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -310,3 +314,155 @@ def check_conv_transpose(
             )
     params = ConvParams(nd, stride, tuple((p, p) for p in pads), dilation, groups, "zeros")
     return params, output_padding
+
+
+# --- pooling -------------------------------------------------------------------------
+
+
+class PoolParams:
+    """Normalised pooling parameters: one int per spatial dimension, and the output size."""
+
+    __slots__ = ("nd", "kernel", "stride", "pad", "dilation", "ceil_mode", "out")
+
+    def __init__(self, nd, kernel, stride, pad, dilation, ceil_mode, out):
+        self.nd = nd
+        self.kernel = kernel
+        self.stride = stride
+        self.pad = pad
+        self.dilation = dilation
+        self.ceil_mode = ceil_mode
+        self.out = out
+
+    def __repr__(self) -> str:
+        return (
+            f"PoolParams(kernel={self.kernel}, stride={self.stride}, pad={self.pad}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}, out={self.out})"
+        )
+
+
+def _pool_input(input: Any, nd: int, name: str) -> None:
+    """``input`` is (C, *spatial) or (N, C, *spatial) with non-empty C and spatial dims."""
+    dims = ", ".join("DHW"[3 - nd :]) if nd <= 3 else f"{nd} spatial"
+    if input.ndim not in (nd + 1, nd + 2):
+        raise ValueError(
+            f"input of {name} must be {nd + 1}-D (C, {dims}) or {nd + 2}-D (N, C, {dims}), "
+            f"got {describe(input)}"
+        )
+    if any(size == 0 for size in input.shape[-(nd + 1) :]):
+        raise ValueError(
+            f"input of {name} must have non-zero channel and spatial sizes (only the batch "
+            f"may be empty), got {describe(input)}"
+        )
+
+
+def check_pool(
+    input: Any,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: Any,
+    nd: int,
+    name: str,
+) -> PoolParams:
+    """Validate the arguments of an ``nd``-dimensional max or average pooling ``name``.
+
+    ``stride=None`` means ``kernel_size``, as in PyTorch. Like PyTorch, ``padding`` may
+    be at most half the kernel (``2 * padding <= kernel_size``). Unlike PyTorch, a window
+    that spans more than the padded input (possible there with ``ceil_mode=True``) or
+    that sees only padding (a dilated window can skip the whole input, where PyTorch
+    returns ``-inf``) is an error.
+
+    >>> import numpy as np
+    >>> check_pool(np.zeros((1, 5, 5)), 2, None, 0, 1, True, 2, "max_pool2d")
+    PoolParams(kernel=(2, 2), stride=(2, 2), pad=(0, 0), dilation=(1, 1), ceil_mode=True, \
+out=(3, 3))
+    """
+    from .arithmetic import output_size  # arithmetic imports this module
+
+    _pool_input(input, nd, name)
+    shape = f"input shape {tuple(input.shape)}"
+    if not isinstance(ceil_mode, bool) and type(ceil_mode).__name__ != "bool_":
+        raise TypeError(f"ceil_mode must be a bool, got {ceil_mode!r} ({shape})")
+    if isinstance(padding, str):
+        raise ValueError(
+            f"padding of {name} must be an int or a tuple of {nd} ints, got {padding!r} "
+            f"({shape})"
+        )
+    try:
+        kernel = as_tuple(kernel_size, nd, "kernel_size")
+        stride = kernel if stride is None else as_tuple(stride, nd, "stride")
+        pad = as_tuple(padding, nd, "padding", minimum=0)
+        dilation = as_tuple(dilation, nd, "dilation")
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{e} ({shape})") from None
+    spatial = tuple(input.shape[-nd:])
+    for i in range(nd):
+        if 2 * pad[i] > kernel[i]:
+            raise ValueError(
+                f"padding must be at most half of kernel_size: padding {pad} with "
+                f"kernel_size {kernel} in spatial dim {i} ({shape})"
+            )
+        span = dilation[i] * (kernel[i] - 1) + 1
+        if span > spatial[i] + 2 * pad[i]:
+            raise ValueError(
+                f"kernel larger than the padded input: kernel_size {kernel} with dilation "
+                f"{dilation} spans {span} in spatial dim {i}, but {shape} padded by "
+                f"{pad[i]} on each side is only {spatial[i] + 2 * pad[i]} there"
+            )
+    out = output_size(spatial, kernel, stride, pad, dilation, kind="pool",
+                      ceil_mode=bool(ceil_mode))
+    for i in range(nd):
+        # only windows that start in the left padding can miss the input: the first
+        # in-input tap of window o is at start + d * ceil(-start / d)
+        for o in range(out[i]):
+            start = o * stride[i] - pad[i]
+            if start >= 0:
+                break
+            j = -(start // dilation[i])
+            if j >= kernel[i] or start + dilation[i] * j >= spatial[i]:
+                raise ValueError(
+                    f"window {o} of spatial dim {i} covers only padding: kernel_size "
+                    f"{kernel}, stride {stride}, padding {pad}, dilation {dilation} "
+                    f"({shape})"
+                )
+    return PoolParams(nd, kernel, stride, pad, dilation, bool(ceil_mode), out)
+
+
+def check_adaptive_pool(input: Any, output_size: Any, nd: int, name: str) -> tuple[int, ...]:
+    """Validate an adaptive pooling ``name`` and return its output size as ``nd`` ints.
+
+    ``output_size`` is an int or a tuple whose ``None`` entries keep the input's size.
+
+    >>> import numpy as np
+    >>> check_adaptive_pool(np.zeros((1, 3, 5, 7)), (2, None), 2, "adaptive_avg_pool2d")
+    (2, 7)
+    """
+    _pool_input(input, nd, name)
+    spatial = tuple(input.shape[-nd:])
+    if isinstance(output_size, Sequence) and not isinstance(output_size, str):
+        if len(output_size) != nd:
+            raise ValueError(
+                f"output_size of {name} must be an int or a tuple of {nd} ints, got "
+                f"{tuple(output_size)!r} (input shape {tuple(input.shape)})"
+            )
+        output_size = tuple(s if v is None else v for v, s in zip(output_size, spatial))
+    try:
+        return as_tuple(output_size, nd, "output_size")
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{e} (input shape {tuple(input.shape)})") from None
+
+
+def check_grad_output(grad_output: Any, expected: tuple[int, ...], what: str) -> None:
+    """Raise ``ValueError`` unless ``grad_output`` has the forward output's shape.
+
+    ``what`` describes the forward call, for the message.
+
+    >>> import numpy as np
+    >>> check_grad_output(np.zeros((1, 2)), (1, 2), "max_pool1d of input (1, 4)")
+    """
+    if tuple(grad_output.shape) != tuple(expected):
+        raise ValueError(
+            f"grad_output must have the shape of the forward output, {tuple(expected)}, for "
+            f"{what}; got {describe(grad_output)}"
+        )
