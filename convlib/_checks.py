@@ -364,6 +364,8 @@ def check_pool(
     ceil_mode: Any,
     nd: int,
     name: str,
+    *,
+    kernel_within_input: bool = False,
 ) -> PoolParams:
     """Validate the arguments of an ``nd``-dimensional max or average pooling ``name``.
 
@@ -371,7 +373,8 @@ def check_pool(
     be at most half the kernel (``2 * padding <= kernel_size``). Unlike PyTorch, a window
     that spans more than the padded input (possible there with ``ceil_mode=True``) or
     that sees only padding (a dilated window can skip the whole input, where PyTorch
-    returns ``-inf``) is an error.
+    returns ``-inf``) is an error. ``kernel_within_input=True`` adds PyTorch's extra rule
+    for 3-D average pooling: the kernel must fit the input without its padding.
 
     >>> import numpy as np
     >>> check_pool(np.zeros((1, 5, 5)), 2, None, 0, 1, True, 2, "max_pool2d")
@@ -410,6 +413,11 @@ out=(3, 3))
                 f"{dilation} spans {span} in spatial dim {i}, but {shape} padded by "
                 f"{pad[i]} on each side is only {spatial[i] + 2 * pad[i]} there"
             )
+    if kernel_within_input and any(k > n for k, n in zip(kernel, spatial)):
+        raise ValueError(
+            f"{name} needs kernel_size {kernel} to fit the input without padding "
+            f"(as PyTorch requires), but {shape}"
+        )
     out = output_size(spatial, kernel, stride, pad, dilation, kind="pool",
                       ceil_mode=bool(ceil_mode))
     for i in range(nd):

@@ -1,0 +1,316 @@
+"""Pooling forward and backward against ``torch.nn.functional`` and autograd.
+
+Random tiny cases over every option: 1/2/3-D, with and without the batch dimension,
+kernel, stride, padding, dilation, ``ceil_mode``, ``count_include_pad``,
+``divisor_override``; values drawn from a normal distribution, from a few integers (ties:
+the index must be torch's, the first maximum in window order) or with ``-inf``/NaN mixed
+in. float64 must agree to ~1e-10, float32 to ~1e-4; max values and indices exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import convlib
+from convlib import pooling as P
+
+SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-4, atol=1e-5)}
+TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
+DTYPES = (np.float64, np.float32)
+
+
+def _out_size(n, k, s, p, d, ceil_mode):
+    """torch's pooling output size, written out independently of convlib."""
+    span = d * (k - 1) + 1
+    if ceil_mode:
+        out = -(-(n + 2 * p - span) // s) + 1
+        if (out - 1) * s >= n + p:
+            out -= 1
+        return out
+    return (n + 2 * p - span) // s + 1
+
+
+def _every_window_sees_input(n, k, s, p, d, out):
+    return all(any(0 <= o * s - p + d * j < n for j in range(k)) for o in range(out))
+
+
+@st.composite
+def pool_cases(draw, nd, kind):
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd)) if kind == "max" else (1,) * nd
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    pads = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    ceil_mode = draw(st.booleans())
+    top = 7 if nd < 3 else 5
+    # torch's avg_pool3d wants the kernel to fit the unpadded input
+    fit = kind == "avg" and nd == 3
+    spatial = tuple(
+        draw(st.integers(k if fit else max(d * (k - 1) + 1 - 2 * p, 1), top))
+        for k, d, p in zip(kernel, dilation, pads)
+    )
+    outs = [_out_size(*a, ceil_mode) for a in zip(spatial, kernel, stride, pads, dilation)]
+    assume(all(
+        _every_window_sees_input(*a) for a in zip(spatial, kernel, stride, pads, dilation, outs)
+    ))
+    batched = draw(st.booleans())
+    lead = (draw(st.integers(1, 2)),) if batched else ()
+    shape = lead + (draw(st.integers(1, 2)),) + spatial
+    # ints and tuples alike, stride sometimes left to its default (the kernel size)
+    as_arg = draw(st.sampled_from(["tuple", "int"]))
+
+    def arg(values):
+        return values[0] if as_arg == "int" and len(set(values)) == 1 else values
+
+    case = dict(
+        shape=shape, kernel_size=arg(kernel), stride=arg(stride), padding=arg(pads),
+        ceil_mode=ceil_mode, values=draw(st.sampled_from(["normal", "ties", "special"])),
+        seed=draw(st.integers(0, 2**32 - 1)),
+    )
+    if draw(st.booleans()) and stride == kernel:
+        case["stride"] = None
+    if kind == "max":
+        case["dilation"] = arg(dilation)
+    else:
+        case["count_include_pad"] = draw(st.booleans())
+        if nd > 1 and draw(st.booleans()):
+            case["divisor_override"] = draw(st.integers(1, 5))
+    return case
+
+
+def make_input(shape, values, seed, dtype):
+    rng = np.random.default_rng(seed)
+    if values == "ties":
+        x = rng.integers(0, 3, size=shape).astype(dtype)
+    else:
+        x = rng.normal(size=shape).astype(dtype)
+    if values == "special":
+        x[rng.random(shape) < 0.15] = -np.inf
+        x[rng.random(shape) < 0.05] = np.nan
+    return x
+
+
+def options(case):
+    return {k: v for k, v in case.items() if k not in ("shape", "values", "seed")}
+
+
+def torch_grad(fn, x, grad_output, **kwargs):
+    xt = torch.from_numpy(x).requires_grad_(True)
+    out = fn(xt, **kwargs)
+    out = out[0] if isinstance(out, tuple) else out
+    out.backward(torch.from_numpy(grad_output))
+    return xt.grad.numpy()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@settings(max_examples=70, **SETTINGS)
+@given(data=st.data())
+def test_max_pool_forward_backward(nd, dtype, data):
+    case = data.draw(pool_cases(nd, "max"))
+    x = make_input(case["shape"], case["values"], case["seed"], dtype)
+    opts = options(case)
+    ours = getattr(convlib, f"max_pool{nd}d")
+    theirs = getattr(F, f"max_pool{nd}d")
+    value, index = ours(x, **opts, return_indices=True)
+    t_value, t_index = theirs(torch.from_numpy(x), **opts, return_indices=True)
+    assert value.dtype == dtype and index.dtype == np.int64
+    np.testing.assert_array_equal(value, t_value.numpy())
+    np.testing.assert_array_equal(index, t_index.numpy())
+    np.testing.assert_array_equal(ours(x, **opts), value)
+
+    # the torch path of convlib answers with torch's own numbers
+    tv, ti = ours(torch.from_numpy(x), **opts, return_indices=True)
+    assert torch.equal(ti, t_index) and torch.allclose(tv, t_value, equal_nan=True)
+
+    g = np.random.default_rng(case["seed"] + 1).normal(size=value.shape).astype(dtype)
+    dx = getattr(convlib, f"max_pool{nd}d_backward")(g, x, **opts)
+    assert dx.dtype == dtype and dx.shape == x.shape
+    np.testing.assert_allclose(dx, torch_grad(theirs, x, g, **opts), **TOL[dtype])
+    dxt = getattr(convlib, f"max_pool{nd}d_backward")(torch.from_numpy(g), torch.from_numpy(x),
+                                                      **opts)
+    np.testing.assert_allclose(dxt.numpy(), dx, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@settings(max_examples=70, **SETTINGS)
+@given(data=st.data())
+def test_avg_pool_forward_backward(nd, dtype, data):
+    case = data.draw(pool_cases(nd, "avg"))
+    # infinities and NaN only make avg pooling's numbers NaN; they test nothing here
+    values = "normal" if case["values"] == "special" else case["values"]
+    x = make_input(case["shape"], values, case["seed"], dtype)
+    opts = options(case)
+    ours = getattr(convlib, f"avg_pool{nd}d")
+    theirs = getattr(F, f"avg_pool{nd}d")
+    out = ours(x, **opts)
+    expected = theirs(torch.from_numpy(x), **opts)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, expected.numpy(), **TOL[dtype])
+    np.testing.assert_allclose(ours(torch.from_numpy(x), **opts).numpy(), expected.numpy(),
+                               **TOL[dtype])
+
+    g = np.random.default_rng(case["seed"] + 1).normal(size=out.shape).astype(dtype)
+    dx = getattr(convlib, f"avg_pool{nd}d_backward")(g, x, **opts)
+    assert dx.dtype == dtype and dx.shape == x.shape
+    np.testing.assert_allclose(dx, torch_grad(theirs, x, g, **opts), **TOL[dtype])
+    dxt = getattr(convlib, f"avg_pool{nd}d_backward")(torch.from_numpy(g), torch.from_numpy(x),
+                                                      **opts)
+    np.testing.assert_allclose(dxt.numpy(), dx, **TOL[dtype])
+
+
+@st.composite
+def adaptive_cases(draw, nd):
+    top = 7 if nd < 3 else 5
+    spatial = tuple(draw(st.integers(1, top)) for _ in range(nd))
+    # smaller, equal and larger than the input, and None (keep that size)
+    out = tuple(draw(st.one_of(st.integers(1, n + 2), st.none())) for n in spatial)
+    if nd == 1:
+        out = out[0] or 1
+    elif draw(st.booleans()) and len({o for o in out}) == 1 and out[0] is not None:
+        out = out[0]
+    batched = draw(st.booleans())
+    lead = (draw(st.integers(1, 2)),) if batched else ()
+    shape = lead + (draw(st.integers(1, 2)),) + spatial
+    return dict(shape=shape, output_size=out,
+                values=draw(st.sampled_from(["normal", "ties", "special"])),
+                seed=draw(st.integers(0, 2**32 - 1)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@settings(max_examples=40, **SETTINGS)
+@given(data=st.data())
+def test_adaptive_max_pool(nd, dtype, data):
+    case = data.draw(adaptive_cases(nd))
+    x = make_input(case["shape"], case["values"], case["seed"], dtype)
+    out_size = case["output_size"]
+    ours = getattr(convlib, f"adaptive_max_pool{nd}d")
+    theirs = getattr(F, f"adaptive_max_pool{nd}d")
+    value, index = ours(x, out_size, return_indices=True)
+    t_value, t_index = theirs(torch.from_numpy(x), out_size, return_indices=True)
+    assert value.dtype == dtype and index.dtype == np.int64
+    np.testing.assert_array_equal(value, t_value.numpy())
+    np.testing.assert_array_equal(index, t_index.numpy())
+    np.testing.assert_array_equal(ours(x, out_size), value)
+    tv, ti = ours(torch.from_numpy(x), out_size, return_indices=True)
+    assert torch.equal(ti, t_index)
+
+    g = np.random.default_rng(case["seed"] + 1).normal(size=value.shape).astype(dtype)
+    dx = getattr(convlib, f"adaptive_max_pool{nd}d_backward")(g, x, out_size)
+    expected = torch_grad(theirs, x, g, output_size=out_size)
+    np.testing.assert_allclose(dx, expected, **TOL[dtype])
+    dxt = getattr(convlib, f"adaptive_max_pool{nd}d_backward")(
+        torch.from_numpy(g), torch.from_numpy(x), out_size)
+    np.testing.assert_allclose(dxt.numpy(), dx, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@settings(max_examples=40, **SETTINGS)
+@given(data=st.data())
+def test_adaptive_avg_pool(nd, dtype, data):
+    case = data.draw(adaptive_cases(nd))
+    x = make_input(case["shape"], "normal", case["seed"], dtype)
+    out_size = case["output_size"]
+    ours = getattr(convlib, f"adaptive_avg_pool{nd}d")
+    theirs = getattr(F, f"adaptive_avg_pool{nd}d")
+    out = ours(x, out_size)
+    expected = theirs(torch.from_numpy(x), out_size).numpy()
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, expected, **TOL[dtype])
+    np.testing.assert_allclose(ours(torch.from_numpy(x), out_size).numpy(), expected,
+                               **TOL[dtype])
+
+    g = np.random.default_rng(case["seed"] + 1).normal(size=out.shape).astype(dtype)
+    dx = getattr(convlib, f"adaptive_avg_pool{nd}d_backward")(g, x, out_size)
+    assert dx.dtype == dtype and dx.shape == x.shape
+    np.testing.assert_allclose(dx, torch_grad(theirs, x, g, output_size=out_size), **TOL[dtype])
+    dxt = getattr(convlib, f"adaptive_avg_pool{nd}d_backward")(
+        torch.from_numpy(g), torch.from_numpy(x), out_size)
+    np.testing.assert_allclose(dxt.numpy(), dx, **TOL[dtype])
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(shape=st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 5),
+                       st.integers(1, 5)),
+       batched=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_global_pooling(shape, batched, seed):
+    x = np.random.default_rng(seed).normal(size=shape if batched else shape[1:])
+    xt = torch.from_numpy(x)
+    mean = convlib.global_avg_pool2d(x)
+    assert mean.shape == x.shape[:-2] + (1, 1)
+    np.testing.assert_allclose(mean, xt.mean(dim=(-2, -1), keepdim=True).numpy(), rtol=1e-12)
+    value, index = convlib.global_max_pool2d(x, return_indices=True)
+    t_value, t_index = F.adaptive_max_pool2d(xt, 1, return_indices=True)
+    np.testing.assert_array_equal(value, xt.amax(dim=(-2, -1), keepdim=True).numpy())
+    np.testing.assert_array_equal(index, t_index.numpy())
+    assert torch.equal(convlib.global_max_pool2d(xt), t_value)
+
+
+def test_tie_goes_to_first_maximum_in_window_order():
+    # one plateau of equal values: every window reports its first in-input position
+    x = np.ones((1, 1, 3, 3))
+    _, index = convlib.max_pool2d(x, 3, stride=1, padding=1, return_indices=True)
+    _, t_index = F.max_pool2d(torch.from_numpy(x), 3, stride=1, padding=1, return_indices=True)
+    np.testing.assert_array_equal(index, t_index.numpy())
+    assert index[0, 0].tolist() == [[0, 0, 1], [0, 0, 1], [3, 3, 4]]
+
+
+def test_nan_propagates_like_torch():
+    x = np.array([[[np.nan, 1.0, np.nan, 3.0, -np.inf, -np.inf]]])
+    value, index = convlib.max_pool1d(x, 3, stride=1, padding=1, return_indices=True)
+    t_value, t_index = F.max_pool1d(torch.from_numpy(x), 3, 1, 1, return_indices=True)
+    np.testing.assert_array_equal(value, t_value.numpy())
+    np.testing.assert_array_equal(index, t_index.numpy())
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_empty_batch(nd):
+    x = np.zeros((0, 2) + (4,) * nd)
+    out, index = getattr(convlib, f"max_pool{nd}d")(x, 2, return_indices=True)
+    assert out.shape == index.shape == (0, 2) + (2,) * nd
+    assert getattr(convlib, f"avg_pool{nd}d")(x, 2).shape == (0, 2) + (2,) * nd
+    g = np.zeros(out.shape)
+    assert getattr(convlib, f"max_pool{nd}d_backward")(g, x, 2).shape == x.shape
+    assert getattr(convlib, f"avg_pool{nd}d_backward")(g, x, 2).shape == x.shape
+
+
+def test_ceil_mode_edge_window_divisor():
+    # 5 inputs, kernel 2, stride 2: the third window holds only x[4]; with padding 1 the
+    # last window overhangs the right padding, which never counts in the divisor
+    x = np.arange(1.0, 6.0).reshape(1, 1, 5)
+    out = convlib.avg_pool1d(x, 2, ceil_mode=True)
+    np.testing.assert_allclose(out, [[[1.5, 3.5, 5.0]]])
+    for include in (True, False):
+        ours = convlib.avg_pool1d(x, 3, 2, 1, ceil_mode=True, count_include_pad=include)
+        theirs = F.avg_pool1d(torch.from_numpy(x), 3, 2, 1, ceil_mode=True,
+                              count_include_pad=include)
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12)
+
+
+def test_backward_is_vectorised_on_a_large_input():
+    # a 64-channel 56x56 feature map: a Python loop over pixels would take seconds
+    import time
+
+    x = np.random.default_rng(0).normal(size=(4, 64, 56, 56)).astype(np.float32)
+    start = time.perf_counter()
+    out = convlib.max_pool2d(x, 3, 2, 1)
+    dx = convlib.max_pool2d_backward(np.ones_like(out), x, 3, 2, 1)
+    avg = convlib.avg_pool2d_backward(np.ones_like(out), x, 3, 2, 1)
+    assert time.perf_counter() - start < 10
+    assert dx.shape == avg.shape == x.shape
+    np.testing.assert_allclose(
+        dx, torch_grad(F.max_pool2d, x, np.ones_like(out), kernel_size=3, stride=2, padding=1)
+    )
+
+
+def test_pooling_module_names_are_exported():
+    for name in P.__all__:
+        assert getattr(convlib, name) is getattr(P, name)
