@@ -50,9 +50,13 @@ __all__ = ["conv1d", "conv2d", "conv3d", "choose_conv_method", "conv_nd_numpy"]
 NUMPY_METHODS = ("auto", "loops", "im2col", "gemm", "fft")
 TORCH_METHODS = ("auto", "native", "unfold")
 
-# Bytes of the im2col matrix of one batch chunk: small enough to stay in the CPU caches
-# while BLAS reads it, big enough that per-chunk Python overhead stays negligible.
+# Bytes of the im2col matrix of one chunk (whole images, or rows of one large image):
+# small enough to stay in the CPU caches while BLAS reads it, big enough that the
+# per-chunk Python overhead stays negligible. Tuned with `python -m convlib.bench`.
 _CHUNK_BYTES = 2 * 2**20
+# From this many channels per group on, the channels-last layout is used (see
+# _conv_im2col); below it, the classic channels-first one.
+_CHANNELS_LAST_MIN = 16
 # Bytes of the spectra of one batch chunk in the FFT method.
 _FFT_CHUNK_BYTES = 64 * 2**20
 
@@ -168,17 +172,21 @@ def _conv_numpy(x: np.ndarray, w: np.ndarray, b, p: ConvParams, method: str) -> 
     padded = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], p.pad))
     out_spatial = _output_spatial(padded, w.shape[2:], p.stride, p.dilation)
     out = np.empty((n, w.shape[0], *out_spatial), dtype=x.dtype)
-    # Pad one chunk at a time: a padded copy of the whole batch would cost as much memory
-    # as the input again.
-    if method in ("im2col", "gemm"):
-        per_image = math.prod(out_spatial) * x.shape[1] * math.prod(w.shape[2:])
-        chunk = _chunk_size(n, per_image * x.dtype.itemsize, _CHUNK_BYTES)
+    if method in ("im2col", "gemm") and p.padding_mode == "zeros":
+        # zeros are written around each chunk as it is copied: no padded copy of the batch
+        _conv_im2col(x, w, p.stride, p.dilation, p.groups, out, p.pad)
     else:
-        chunk = n
-    for start in range(0, n, chunk):
-        xp = pad_spatial(x[start : start + chunk], p.pad, p.padding_mode)
-        conv_nd_numpy(xp, w, p.stride, p.dilation, p.groups, method=method,
-                      out=out[start : start + chunk])
+        if method in ("im2col", "gemm"):
+            # pad one chunk at a time: a padded copy of the whole batch would cost as much
+            # memory as the input again
+            taps = math.prod(w.shape[2:])
+            chunk, _ = _im2col_plan(n, out_spatial, x.shape[1] * taps, x.itemsize)
+        else:
+            chunk = n
+        for start in range(0, n, chunk):
+            xp = pad_spatial(x[start : start + chunk], p.pad, p.padding_mode)
+            conv_nd_numpy(xp, w, p.stride, p.dilation, p.groups, method=method,
+                          out=out[start : start + chunk])
     if b is not None:
         out += b.reshape((1, -1) + (1,) * p.nd)
     return out
@@ -186,6 +194,20 @@ def _conv_numpy(x: np.ndarray, w: np.ndarray, b, p: ConvParams, method: str) -> 
 
 def _chunk_size(n: int, bytes_per_image: int, budget: int) -> int:
     return max(1, min(n, budget // max(bytes_per_image, 1)))
+
+
+def _im2col_plan(n: int, out_spatial, row_length: int, itemsize: int) -> tuple[int, int]:
+    """(images per chunk, output rows per chunk) keeping the im2col matrix near the budget.
+
+    A row of the matrix has ``row_length = C_in * prod(kernel)`` numbers per output pixel.
+    Small images go several to a chunk; an image larger than the budget is split along
+    its first output dimension, so memory stays bounded whatever the input size.
+    """
+    rows = out_spatial[0]
+    row_bytes = max(math.prod(out_spatial[1:]) * row_length * itemsize, 1)
+    if rows * row_bytes <= _CHUNK_BYTES:
+        return _chunk_size(n, rows * row_bytes, _CHUNK_BYTES), rows
+    return 1, max(1, _CHUNK_BYTES // row_bytes)
 
 
 def conv_nd_numpy(
@@ -250,45 +272,87 @@ def _conv_loops(xp, w, stride, dilation, groups, out):
                 out[(n, o, *pos)] = np.sum(xp[(n, channels, *window)] * w[o])
 
 
-def _conv_im2col(xp, w, stride, dilation, groups, out):
-    """Channels-last im2col, one batch chunk at a time, one matmul per chunk."""
+def _conv_im2col(xp, w, stride, dilation, groups, out, pad=None):
+    """im2col chunk by chunk, one matmul per chunk, in the layout that suits the channels.
+
+    Many channels per group: channels last. The chunk is transposed once to
+    (n, *spatial, C), so each window row of the im2col matrix is made of ``kernel_width *
+    C`` contiguous numbers, and ``cols (pixels, taps * C) @ w (taps * C, C_out)`` is a
+    tall-skinny product BLAS runs near peak; the result is transposed back into ``out``.
+    Few channels (an RGB input layer): channels first, the classic layout. Rows of
+    ``cols (taps * C, pixels)`` are contiguous runs of an input row, and
+    ``w (C_out, taps * C) @ cols`` lands directly in ``out``, no transposition at all.
+
+    ``pad``, ``(before, after)`` pairs, zero-pads each chunk on the fly: the chunk is
+    copied into the interior of a buffer whose border was zeroed once.
+    """
     nd = xp.ndim - 2
+    pad = pad or ((0, 0),) * nd
     n_batch, c_in = xp.shape[:2]
     c_out, c_g = w.shape[:2]
     kernel = w.shape[2:]
     out_g = c_out // groups
     out_spatial = out.shape[2:]
-    pixels = math.prod(out_spatial)
     taps = math.prod(kernel)
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    # Weight matrix (groups, taps * C_in/groups, C_out/groups): row (k, c) matches column
-    # (k, c) of the im2col matrix built below.
-    w_mat = w.reshape(groups, out_g, c_g, taps).transpose(0, 3, 2, 1).reshape(
-        groups, taps * c_g, out_g
+    images, rows = _im2col_plan(n_batch, out_spatial, c_in * taps, xp.itemsize)
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(xp.shape[2:], pad))
+    interior = tuple(slice(lo, lo + n) for n, (lo, _) in zip(xp.shape[2:], pad))
+    rest = out_spatial[1:]
+    positions = tuple(range(2, nd + 2))  # the output axes in (n, C, *out, *kernel)
+    # stride and dilation as slices of the windows view: no copy
+    pick = tuple(slice(None, None, s) for s in stride) + tuple(
+        slice(None, None, d) for d in dilation
     )
-    chunk = _chunk_size(n_batch, pixels * taps * c_in * xp.itemsize, _CHUNK_BYTES)
-    pick = (
-        (slice(None),)
-        + tuple(slice(None, None, s) for s in stride)
-        + (slice(None),)
-        + tuple(slice(None, None, d) for d in dilation)
-    )
-    spatial_axes = tuple(range(1, nd + 1))
-    kernel_axes = tuple(range(nd + 3, 2 * nd + 3))
-    for start in range(0, n_batch, chunk):
-        # Channels last: each window row is then `c_in` contiguous numbers per tap.
-        xl = np.ascontiguousarray(np.moveaxis(xp[start : start + chunk], 1, -1))
-        n = xl.shape[0]
-        # (n, *positions, C, *span) -> stride and dilation by slicing: (n, *out, C, *kernel)
-        win = sliding_window_view(xl, span, axis=spatial_axes)[pick]
-        win = win.reshape(n, *out_spatial, groups, c_g, *kernel)
-        # (groups, n, *out, *kernel, C/groups): the one copy, the im2col matrix of the chunk
-        cols = win.transpose(nd + 1, 0, *spatial_axes, *kernel_axes, nd + 2)
-        cols = cols.reshape(groups, n * pixels, taps * c_g)
-        res = np.matmul(cols, w_mat)  # (groups, n * pixels, C_out/groups)
-        res = res.reshape(groups, n, *out_spatial, out_g)
-        target = out[start : start + n].reshape(n, groups, out_g, *out_spatial)
-        target[...] = res.transpose(1, 0, nd + 2, *range(2, nd + 2))
+    channels_last = c_g >= _CHANNELS_LAST_MIN
+    if channels_last:
+        # (groups, taps * C/groups, C_out/groups): row (k, c) matches column (k, c) of cols
+        w_mat = w.reshape(groups, out_g, c_g, taps).transpose(0, 3, 2, 1).reshape(
+            groups, taps * c_g, out_g
+        )
+    else:
+        w_mat = w.reshape(groups, out_g, c_g * taps)  # column (c, k), as in F.unfold
+    if channels_last:
+        buffer = np.zeros((min(images, n_batch), *padded, c_in), dtype=xp.dtype)
+    elif any(lo or hi for lo, hi in pad):
+        buffer = np.zeros((min(images, n_batch), c_in, *padded), dtype=xp.dtype)
+    else:
+        buffer = None  # channels first without padding: the input itself is the chunk
+    for start in range(0, n_batch, images):
+        chunk = xp[start : start + images]
+        n = chunk.shape[0]
+        if channels_last:
+            # one pass does both the transposition to channels last and the padding
+            xl = buffer[:n]
+            xl[(slice(None), *interior)] = np.moveaxis(chunk, 1, -1)
+            # (n, *out, C, *kernel), seen from channels-last memory
+            win = sliding_window_view(xl, span, axis=tuple(range(1, nd + 1)))
+            win = win[(slice(None), *pick[:nd], slice(None), *pick[nd:])]
+            win = np.moveaxis(win, nd + 1, 1)
+        else:
+            if buffer is not None:
+                buffer[:n][(slice(None), slice(None), *interior)] = chunk
+                chunk = buffer[:n]
+            win = sliding_window_view(chunk, span, axis=positions)
+            win = win[(slice(None), slice(None), *pick)]
+        for r0 in range(0, out_spatial[0], rows):
+            part = win[:, :, r0 : r0 + rows]  # (n, C, r, *rest, *kernel)
+            r = part.shape[2]
+            pixels = r * math.prod(rest)
+            # (n, groups, C_out/groups, r * prod(rest)): a view, the slab of out to fill
+            target = out[start : start + n, :, r0 : r0 + r].reshape(n, groups, out_g, pixels)
+            part = part.reshape(n, groups, c_g, r, *rest, *kernel)
+            if channels_last:
+                # the one copy: (groups, n * pixels, taps * C/groups)
+                cols = part.transpose(1, 0, *range(3, nd + 3), *range(nd + 3, 2 * nd + 3), 2)
+                cols = cols.reshape(groups, n * pixels, taps * c_g)
+                res = np.matmul(cols, w_mat).reshape(groups, n, pixels, out_g)
+                target[...] = res.transpose(1, 0, 3, 2)
+            else:
+                # the one copy: (n, groups, C/groups * taps, pixels)
+                cols = part.transpose(0, 1, 2, *range(nd + 3, 2 * nd + 3), *range(3, nd + 3))
+                cols = cols.reshape(n, groups, c_g * taps, pixels)
+                np.matmul(w_mat, cols, out=target)
 
 
 def _conv_fft(xp, w, stride, dilation, groups, out):

@@ -7,6 +7,7 @@ The reference is ``torch.nn.ConvNd`` in float64: it implements every ``padding_m
 from __future__ import annotations
 
 import tracemalloc
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -125,6 +126,20 @@ def test_numpy_methods_match_torch_float32(nd, data):
     ref = reference(case, x, w, b)
     for method in ("im2col", "fft", "loops"):
         assert_close32(CONV[nd](x, w, b, method=method, **options(case)), ref)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@settings(max_examples=60, **SETTINGS)
+@given(data=st.data(), channels_last=st.booleans(), budget=st.sampled_from([1, 200, 4000]))
+def test_im2col_layouts_and_row_chunks(nd, data, channels_last, budget):
+    """Both im2col layouts, with chunks of whole images, of a few rows and of one row."""
+    case = data.draw(conv_cases(nd))
+    x, w, b = arrays(case)
+    ref = reference(case, x, w, b)
+    with mock.patch.object(C, "_CHANNELS_LAST_MIN", 1 if channels_last else 10**9), \
+            mock.patch.object(C, "_CHUNK_BYTES", budget):
+        got = CONV[nd](x, w, b, method="im2col", **options(case))
+    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("method", ["im2col", "fft"])
