@@ -342,7 +342,7 @@ class PoolParams:
 
 def _pool_input(input: Any, nd: int, name: str) -> None:
     """``input`` is (C, *spatial) or (N, C, *spatial) with non-empty C and spatial dims."""
-    dims = ", ".join("DHW"[3 - nd :]) if nd <= 3 else f"{nd} spatial"
+    dims = {1: "L", 2: "H, W", 3: "D, H, W"}.get(nd, f"{nd} spatial")
     if input.ndim not in (nd + 1, nd + 2):
         raise ValueError(
             f"input of {name} must be {nd + 1}-D (C, {dims}) or {nd + 2}-D (N, C, {dims}), "

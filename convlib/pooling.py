@@ -257,14 +257,15 @@ def _out_shape(input: Any, out: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(input.shape[: input.ndim - len(out)]) + tuple(out)
 
 
-def _check_divisor(divisor_override: Any) -> None:
+def _check_divisor(divisor_override: Any, input: Any) -> None:
     if divisor_override is not None and (
         isinstance(divisor_override, bool)
         or not isinstance(divisor_override, int | np.integer)
         or divisor_override == 0
     ):
         raise ValueError(
-            f"divisor_override must be a non-zero int or None, got {divisor_override!r}"
+            f"divisor_override must be a non-zero int or None, got {divisor_override!r} "
+            f"(input shape {tuple(input.shape)})"
         )
 
 
@@ -364,7 +365,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     kind = backend_of(input=input)
     p = check_pool(input, kernel_size, stride, padding, 1, ceil_mode, nd, name,
                    kernel_within_input=nd == 3)
-    _check_divisor(divisor_override)
+    _check_divisor(divisor_override, input)
     if kind == "torch":
         import torch.nn.functional as F
 
@@ -659,7 +660,7 @@ def _avg_pool_backward(grad_output, input, kernel_size, stride, padding, ceil_mo
     kind = backend_of(grad_output=grad_output, input=input)
     p = check_pool(input, kernel_size, stride, padding, 1, ceil_mode, nd, name,
                    kernel_within_input=nd == 3)
-    _check_divisor(divisor_override)
+    _check_divisor(divisor_override, input)
     check_grad_output(grad_output, _out_shape(input, p.out), _describe_call(name, input, p))
     if kind == "torch":
         import torch.nn.functional as F
