@@ -44,5 +44,6 @@ from .pooling import (
     max_pool3d,
     max_pool3d_backward,
 )
+from .signal import convolve1d, convolve2d, correlate1d, correlate2d
 
 __version__ = "0.1.0"
