@@ -1,0 +1,672 @@
+"""Figures for the book: arrays as images, the sliding window, padding modes.
+
+Plotting lives here, apart from the maths, so ``import convlib`` never imports
+matplotlib. Import this module explicitly: ``import convlib.viz as viz``.
+
+* :func:`show_array`, :func:`show_arrays` -- kernels and feature maps as images, with
+  their values written in the cells when the array is small.
+* :func:`plot_signals` -- 1D signals as stem plots, one row each.
+* :func:`sliding_window`, :func:`sliding_window_animation` -- the kernel over the
+  (padded) input with the window outlined and an arrow to the output cell it makes;
+  works for 1D and 2D, with stride, padding and dilation.
+* :func:`animation_html` -- an animation as HTML/JavaScript that plays with no kernel.
+* :func:`padding_modes` -- zero, reflect, replicate and circular padding of a border.
+* :func:`receptive_field_figure` -- which input cells one output of a 1D stack sees.
+
+Every function returns a matplotlib ``Figure`` (or ``Axes`` / ``FuncAnimation``),
+so a notebook can show, save or test it.
+
+>>> import numpy as np
+>>> fig = show_arrays({"kernel": np.eye(3), "image": np.arange(16.0).reshape(4, 4)})
+>>> len(fig.axes)
+2
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.animation import FuncAnimation
+from matplotlib.axes import Axes
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+from matplotlib.patches import ConnectionPatch, Rectangle
+
+from .arithmetic import output_size, receptive_field
+from .conv import conv2d
+from .padding import pad
+
+__all__ = [
+    "show_array",
+    "show_arrays",
+    "plot_signals",
+    "sliding_window",
+    "sliding_window_animation",
+    "animation_html",
+    "padding_modes",
+    "receptive_field_figure",
+]
+
+# Arrays up to this many cells per side get their values written in the cells.
+ANNOTATE_MAX = 12
+_WINDOW = "#d62728"  # the window and the arrow
+_PAD_FACE = "#e8e8e8"  # padding cells
+
+
+def _as_numpy(a: Any) -> np.ndarray:
+    """NumPy copy of an array or tensor (detached, on the CPU)."""
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a)
+
+
+def _as_2d(a: Any, name: str) -> np.ndarray:
+    """A 1D array becomes one row; leading axes of size 1 (N, C) are dropped."""
+    a = _as_numpy(a)
+    while a.ndim > 2 and a.shape[0] == 1:
+        a = a[0]
+    if a.ndim == 1:
+        a = a[None, :]
+    if a.ndim != 2:
+        raise ValueError(
+            f"{name} must be 1D or 2D (after dropping axes of size 1), got shape {a.shape}"
+        )
+    return a
+
+
+def _format_value(v: float, integral: bool) -> str:
+    if not np.isfinite(v):
+        return ""
+    if integral:
+        return f"{v:.0f}"
+    return f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
+
+
+def _auto_style(a: np.ndarray, cmap: str | None, vmin: float | None, vmax: float | None):
+    """Diverging colours centred on 0 for signed arrays (kernels), sequential otherwise."""
+    finite = a[np.isfinite(a)]
+    lo = float(finite.min()) if finite.size else 0.0
+    hi = float(finite.max()) if finite.size else 1.0
+    if cmap is None and lo < 0 < hi and vmin is None and vmax is None:
+        m = max(-lo, hi)
+        return "RdBu_r", TwoSlopeNorm(0.0, -m, m)
+    norm = plt.Normalize(lo if vmin is None else vmin, hi if vmax is None else vmax)
+    return (cmap or "viridis"), norm
+
+
+def _text_colour(rgba) -> str:
+    r, g, b = rgba[:3]
+    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+
+
+def show_array(
+    a: Any,
+    ax: Axes | None = None,
+    *,
+    title: str | None = None,
+    annotate: bool | None = None,
+    cmap: str | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    fontsize: float | None = None,
+    colorbar: bool = False,
+) -> Axes:
+    """Draw a 1D or 2D array as an image on ``ax`` (a new figure when ``None``).
+
+    ``annotate=None`` writes the values in the cells when no side is longer than
+    ``ANNOTATE_MAX``; integers are written without decimals, other values with two.
+    Arrays with both signs get a diverging colour map centred on zero (``cmap=None``);
+    pass ``cmap="gray"`` for photographs. NaN cells are left blank.
+
+    >>> ax = show_array(np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]]), title="Sobel x")
+    >>> [t.get_text() for t in ax.texts][:3]
+    ['1', '0', '-1']
+    """
+    a2 = _as_2d(a, "a").astype(float)
+    if ax is None:
+        h, w = a2.shape
+        scale = 0.45 if max(h, w) <= ANNOTATE_MAX else 4.0 / max(h, w)
+        _, ax = plt.subplots(figsize=(max(w * scale, 1.5), max(h * scale, 0.8)))
+    if annotate is None:
+        annotate = max(a2.shape) <= ANNOTATE_MAX
+    cmap_name, norm = _auto_style(a2, cmap, vmin, vmax)
+    colours = plt.get_cmap(cmap_name).with_extremes(bad="white")
+    image = ax.imshow(a2, cmap=colours, norm=norm, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=10)
+    if annotate:
+        finite = a2[np.isfinite(a2)]
+        integral = bool(np.all(finite == np.round(finite)))
+        size = fontsize or (9 if max(a2.shape) <= 8 else 7)
+        for (i, j), v in np.ndenumerate(a2):
+            if np.isfinite(v):
+                ax.text(j, i, _format_value(v, integral), ha="center", va="center",
+                        fontsize=size, color=_text_colour(colours(norm(v))))
+        # thin lines between cells make a small array read like a matrix
+        ax.set_xticks(np.arange(-0.5, a2.shape[1], 1), minor=True)
+        ax.set_yticks(np.arange(-0.5, a2.shape[0], 1), minor=True)
+        ax.grid(which="minor", color="white", linewidth=1)
+        ax.tick_params(which="minor", length=0)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    return ax
+
+
+def show_arrays(
+    arrays: Mapping[str, Any] | Sequence[Any],
+    titles: Sequence[str] | None = None,
+    *,
+    ncols: int | None = None,
+    size: float = 2.4,
+    suptitle: str | None = None,
+    **kwargs: Any,
+) -> Figure:
+    """Several arrays side by side (kernels, feature maps), one panel each.
+
+    ``arrays`` is a mapping title -> array, or a sequence with optional ``titles``.
+    At most ``ncols`` panels per row (all in one row by default); each panel is about
+    ``size`` inches. Other keyword arguments go to :func:`show_array`.
+
+    >>> fig = show_arrays([np.ones((3, 3)), np.zeros((5, 5))], ["ones", "zeros"], ncols=1)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['ones', 'zeros']
+    """
+    if isinstance(arrays, Mapping):
+        titles = list(arrays)
+        arrays = list(arrays.values())
+    arrays = list(arrays)
+    if not arrays:
+        raise ValueError("arrays is empty: nothing to show")
+    if titles is not None and len(titles) != len(arrays):
+        raise ValueError(f"got {len(arrays)} arrays but {len(titles)} titles")
+    n = len(arrays)
+    ncols = min(ncols or n, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k < n:
+            show_array(arrays[k], ax, title=titles[k] if titles else None, **kwargs)
+        else:
+            ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def plot_signals(
+    signals: Mapping[str, Any],
+    *,
+    stem: bool = True,
+    sharey: bool = False,
+    height: float = 1.4,
+    width: float = 7.0,
+) -> Figure:
+    """1D signals, one row each (title -> values), on a shared index axis.
+
+    >>> fig = plot_signals({"x": [0, 1, 2, 1, 0], "y": [1, 1, 1]})
+    >>> len(fig.axes)
+    2
+    """
+    if not signals:
+        raise ValueError("signals is empty: nothing to plot")
+    fig, axes = plt.subplots(len(signals), 1, figsize=(width, height * len(signals)),
+                             sharex=True, sharey=sharey, squeeze=False)
+    for ax, (name, values) in zip(axes[:, 0], signals.items()):
+        v = _as_numpy(values).astype(float).ravel()
+        n = np.arange(v.size)
+        if stem:
+            ax.stem(n, v, basefmt="k-")
+        else:
+            ax.plot(n, v, ".-")
+        ax.set_ylabel(name, rotation=0, ha="right", va="center")
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[-1, 0].set_xlabel("index")
+    fig.tight_layout()
+    return fig
+
+
+# --- the sliding window ------------------------------------------------------------
+
+
+def _pair(v: int | Sequence[int], name: str, one_d: bool) -> tuple[int, int]:
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return (1 if name != "padding" else 0, int(v)) if one_d else (int(v), int(v))
+    if isinstance(v, Sequence) and len(v) == (1 if one_d else 2):
+        v = tuple(int(x) for x in v)
+        return ((1 if name != "padding" else 0),) + v if one_d else v
+    raise ValueError(f"{name} must be an int or a {'1' if one_d else '2'}-tuple, got {v!r}")
+
+
+class _Window:
+    """Everything a sliding-window figure needs, computed once."""
+
+    def __init__(self, x, w, stride, padding, dilation, flip):
+        # a tuple of ints is a shape (draw the grid only); anything else holds values
+        if isinstance(x, tuple) and all(isinstance(s, (int, np.integer)) for s in x):
+            shape = tuple(int(s) for s in x)
+            if len(shape) not in (1, 2):
+                raise ValueError(f"x as a shape must have 1 or 2 sizes, got {shape}")
+            self.one_d = len(shape) == 1
+            self.values = None
+            xs = (1,) + shape if self.one_d else shape
+        else:
+            xa = _as_numpy(x)
+            self.one_d = xa.ndim == 1
+            self.values = _as_2d(xa, "x").astype(float)
+            xs = self.values.shape
+        if isinstance(w, tuple) and all(isinstance(s, (int, np.integer)) for s in w):
+            kshape = ((1,) + w) if self.one_d else w
+            if len(kshape) != 2:
+                raise ValueError(f"w as a shape must have as many sizes as x, got {w}")
+            self.kernel = None
+            self.kshape = tuple(int(s) for s in kshape)
+        else:
+            wa = _as_numpy(w)
+            if (wa.ndim == 1) != self.one_d:
+                raise ValueError(f"x and w must both be 1D or both 2D, got x {xs} and w {wa.shape}")
+            wa = _as_2d(wa, "w").astype(float)
+            # convolution (flip=True) slides the kernel rotated by 180 degrees
+            self.kernel = wa[::-1, ::-1] if flip else wa
+            self.kshape = wa.shape
+        self.flip = flip
+        self.stride = _pair(stride, "stride", self.one_d)
+        self.padding = _pair(padding, "padding", self.one_d)
+        self.dilation = _pair(dilation, "dilation", self.one_d)
+        self.out_shape = output_size(xs, self.kshape, self.stride, self.padding, self.dilation)
+        ph, pw = self.padding
+        self.in_shape = xs
+        self.padded_shape = (xs[0] + 2 * ph, xs[1] + 2 * pw)
+        self.padded = None
+        self.output = None
+        if self.values is not None:
+            self.padded = np.pad(self.values, ((ph, ph), (pw, pw)))
+            if self.kernel is not None:
+                self.output = conv2d(self.padded[None, None], self.kernel[None, None],
+                                     stride=self.stride, dilation=self.dilation)[0, 0]
+
+    @property
+    def n_positions(self) -> int:
+        return self.out_shape[0] * self.out_shape[1]
+
+    def position(self, position: int | Sequence[int]) -> tuple[int, int]:
+        if isinstance(position, (int, np.integer)):
+            if not 0 <= position < self.n_positions:
+                raise ValueError(f"position must be in [0, {self.n_positions}) for output "
+                                 f"shape {self.out_shape}, got {position}")
+            return divmod(int(position), self.out_shape[1])
+        i, j = (0, position[0]) if self.one_d and len(position) == 1 else tuple(position)
+        if not (0 <= i < self.out_shape[0] and 0 <= j < self.out_shape[1]):
+            raise ValueError(
+                f"position {tuple(position)} is outside the output shape {self.out_shape}"
+            )
+        return int(i), int(j)
+
+    def taps(self, i: int, j: int) -> list[tuple[int, int]]:
+        """Padded-input cells the kernel touches for output (i, j)."""
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        return [(i * sh + u * dh, j * sw + v * dw)
+                for u in range(self.kshape[0]) for v in range(self.kshape[1])]
+
+
+def _grid(ax: Axes, shape: tuple[int, int]) -> None:
+    h, w = shape
+    ax.set_xlim(-0.5, w - 0.5)
+    ax.set_ylim(h - 0.5, -0.5)
+    ax.set_aspect("equal")
+    ax.set_xticks(np.arange(-0.5, w, 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, h, 1), minor=True)
+    ax.grid(which="minor", color="#b0b0b0", linewidth=0.8)
+    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _draw_window(fig: Figure, win: _Window, position, annotate: bool | None,
+                 filled: bool) -> None:
+    """Draw kernel | padded input with the window | output, onto an empty figure."""
+    i, j = win.position(position)
+    cell = _cell_size(win)
+    widths = [win.kshape[1], win.padded_shape[1], win.out_shape[1]]
+    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": widths, "wspace": 0.35})
+    ax_k, ax_x, ax_y = axes
+    if annotate is None:
+        annotate = win.values is not None and max(win.padded_shape) <= ANNOTATE_MAX + 2
+    small = 8 if max(win.padded_shape) <= 9 else 6.5
+
+    # kernel
+    if win.kernel is not None:
+        show_array(win.kernel, ax_k, annotate=annotate, fontsize=small)
+    else:
+        _grid(ax_k, win.kshape)
+        ax_k.add_patch(Rectangle((-0.5, -0.5), win.kshape[1], win.kshape[0],
+                                 facecolor="#fde0dd", edgecolor="none"))
+    ax_k.set_title("kernel w, flipped" if win.flip else "kernel w", fontsize=9)
+
+    # padded input: values (or an empty grid), padding hatched
+    ph, pw = win.padding
+    if win.values is not None:
+        shown = np.full(win.padded_shape, np.nan)
+        shown[ph:ph + win.in_shape[0], pw:pw + win.in_shape[1]] = win.values
+        lo, hi = np.nanmin(win.values), np.nanmax(win.values)
+        colours = plt.get_cmap("Blues").with_extremes(bad="white")
+        # a light colour range keeps the written values readable
+        norm = plt.Normalize(lo - 0.1 * (hi - lo + 1e-12), hi + 1.2 * (hi - lo + 1e-12))
+        ax_x.imshow(shown, cmap=colours, norm=norm, interpolation="nearest")
+    _grid(ax_x, win.padded_shape)
+    hp, wp = win.padded_shape
+    strips = ((0, 0, ph, wp), (hp - ph, 0, ph, wp), (0, 0, hp, pw), (0, wp - pw, hp, pw))
+    for r, c, h, w in strips:
+        if h > 0 and w > 0:
+            ax_x.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, facecolor=_PAD_FACE,
+                                     edgecolor="none", hatch="///", hatchcolor="#c0c0c0",
+                                     zorder=0.5))
+    if annotate and win.padded is not None:
+        integral = bool(np.all(win.padded == np.round(win.padded)))
+        for (r, c), v in np.ndenumerate(win.padded):
+            ax_x.text(c, r, _format_value(v, integral), ha="center", va="center",
+                      fontsize=small, color="#777777" if _is_pad(win, r, c) else "black")
+    taps = win.taps(i, j)
+    (r0, c0), (r1, c1) = taps[0], taps[-1]
+    ax_x.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0 + 1, r1 - r0 + 1, fill=False,
+                             edgecolor=_WINDOW, linewidth=2.2, zorder=3))
+    dilated = any(d > 1 for d in win.dilation)
+    for k, (r, c) in enumerate(taps):
+        ax_x.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=_WINDOW,
+                                 alpha=0.18 if not dilated else 0.35, edgecolor="none", zorder=2))
+        if annotate and win.kernel is not None:
+            u, v = divmod(k, win.kshape[1])
+            wk = float(win.kernel[u, v])
+            ax_x.text(c + 0.45, r + 0.45, _format_value(wk, wk.is_integer()),
+                      ha="right", va="bottom", fontsize=small * 0.7, color=_WINDOW, zorder=4)
+    title = "input x"
+    if win.one_d or ph == pw:
+        title += f", padding {pw}" if pw else ""
+    else:
+        title += f", padding ({ph}, {pw})"
+    ax_x.set_title(title, fontsize=9)
+
+    # output: the cells computed so far (or all of them), the current one outlined
+    if win.output is not None:
+        out = win.output.copy()
+        if filled:
+            flat = out.ravel()
+            flat[i * win.out_shape[1] + j + 1:] = np.nan
+        show_array(out, ax_y, annotate=annotate, fontsize=small,
+                   vmin=float(np.min(win.output)), vmax=float(np.max(win.output)), cmap="Oranges")
+    else:
+        _grid(ax_y, win.out_shape)
+        if filled:
+            for k in range(i * win.out_shape[1] + j):
+                r, c = divmod(k, win.out_shape[1])
+                ax_y.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="#fdd0a2",
+                                         edgecolor="none"))
+    ax_y.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=_WINDOW,
+                             linewidth=2.2, zorder=3))
+    ax_y.set_title(f"output y: {win.out_shape[0]}×{win.out_shape[1]}" if not win.one_d
+                   else f"output y: length {win.out_shape[1]}", fontsize=9)
+
+    # the arrow from the window to the output cell it produces
+    centre = ((c0 + c1) / 2, (r0 + r1) / 2)
+    arrow = ConnectionPatch(xyA=(c1 + 0.5, centre[1]), coordsA=ax_x.transData,
+                            xyB=(j - 0.5, i), coordsB=ax_y.transData,
+                            arrowstyle="-|>", color=_WINDOW, linewidth=1.5, mutation_scale=12,
+                            connectionstyle="arc3,rad=-0.2", zorder=5)
+    fig.add_artist(arrow)
+
+    # the sum of products, for small kernels
+    equation = annotate and win.kernel is not None and win.kernel.size <= 9
+    if equation:
+        terms = []
+        for k, (r, c) in enumerate(taps):
+            u, v = divmod(k, win.kshape[1])
+            wk, xk = win.kernel[u, v], win.padded[r, c]
+            integral = float(wk).is_integer() and float(xk).is_integer()
+            ws, xs = _format_value(wk, integral), _format_value(xk, integral)
+            terms.append(f"({ws})·{xs}" if wk < 0 else f"{ws}·{xs}")
+        value = win.output[i, j]
+        integral = bool(np.all(win.output == np.round(win.output)))
+        where = f"y[{j}]" if win.one_d else f"y[{i},{j}]"
+        total = _format_value(value, integral)
+        fig.text(0.5, 0.02, f"{where} = " + " + ".join(terms) + f" = {total}",
+                 ha="center", va="bottom", fontsize=8.5)
+    width, height = _figure_size(win, cell)
+    fig.set_size_inches(width, height)
+    fig.subplots_adjust(left=0.02, right=0.98, top=1 - 0.32 / height,
+                        bottom=(0.38 if equation else 0.08) / height)
+
+
+def _is_pad(win: _Window, r: int, c: int) -> bool:
+    ph, pw = win.padding
+    return r < ph or c < pw or r >= ph + win.in_shape[0] or c >= pw + win.in_shape[1]
+
+
+def _cell_size(win: _Window) -> float:
+    total = win.kshape[1] + win.padded_shape[1] + win.out_shape[1]
+    return min(0.42, 9.0 / (total + 3))
+
+
+def _figure_size(win: _Window, cell: float) -> tuple[float, float]:
+    total = win.kshape[1] + win.padded_shape[1] + win.out_shape[1]
+    height = max(win.kshape[0], win.padded_shape[0], win.out_shape[0])
+    return (total + 3) * cell, height * cell + 0.75
+
+
+def sliding_window(
+    x: Any,
+    w: Any,
+    position: int | Sequence[int] = 0,
+    *,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    flip: bool = False,
+    annotate: bool | None = None,
+    filled: bool = True,
+) -> Figure:
+    """One step of a sliding-window cross-correlation (``flip=True``: convolution).
+
+    Three panels: the kernel ``w``; the input ``x`` with its padding hatched, the
+    window outlined in red and the kernel weights written small in each cell it covers;
+    and the output, whose cell at ``position`` is outlined, with an arrow from the window.
+    ``position`` is an output index ``(i, j)`` (``(j,)`` in 1D) or a flat, row-major step
+    number. ``filled=True`` shows the outputs computed up to this step, as if the window
+    had slid there. Small arrays get their values written in, and the sum of products
+    is printed under the figure. ``x`` and ``w`` may be arrays (1D or 2D) or shapes
+    (tuples of ints), which draws the grids only; the numbers come from
+    :func:`convlib.conv2d`.
+
+    >>> x = np.arange(1.0, 26.0).reshape(5, 5)
+    >>> fig = sliding_window(x, np.ones((3, 3)), (1, 2))
+    >>> [ax.get_title() for ax in fig.axes]
+    ['kernel w', 'input x', 'output y: 3×3']
+    >>> fig = sliding_window((7,), (3,), 2, stride=2, padding=1)   # shapes only, 1D
+    """
+    win = _Window(x, w, stride, padding, dilation, flip)
+    fig = plt.figure(figsize=_figure_size(win, _cell_size(win)))
+    _draw_window(fig, win, position, annotate, filled)
+    return fig
+
+
+def sliding_window_animation(
+    x: Any,
+    w: Any,
+    *,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    flip: bool = False,
+    annotate: bool | None = None,
+    positions: Sequence[int] | None = None,
+    interval: int = 700,
+) -> FuncAnimation:
+    """The sliding window of :func:`sliding_window` as an animation, one frame per step.
+
+    ``positions`` lists the flat steps to show (all output positions by default; keep
+    an animation short, every frame is an image in the page). Show it with
+    :func:`animation_html`, which plays it without a kernel.
+
+    >>> anim = sliding_window_animation(np.arange(6.0), np.array([1.0, -1.0]))
+    >>> len(list(anim.new_frame_seq()))
+    5
+    >>> html = animation_html(anim)  # render it (and close its figure)
+    """
+    win = _Window(x, w, stride, padding, dilation, flip)
+    frames = list(range(win.n_positions)) if positions is None else [int(p) for p in positions]
+    if not frames:
+        raise ValueError("positions is empty: an animation needs at least one frame")
+    for p in frames:
+        win.position(p)  # raises ValueError for a step outside the output
+    fig = plt.figure(figsize=_figure_size(win, _cell_size(win)))
+
+    def draw(step: int):
+        fig.clear()  # also removes the previous arrow, which belongs to the figure
+        _draw_window(fig, win, step, annotate, True)
+        return []
+
+    draw(frames[0])
+    return FuncAnimation(fig, draw, frames=frames, interval=interval, repeat=True)
+
+
+def animation_html(anim: FuncAnimation, *, close: bool = True, default_mode: str = "loop") -> Any:
+    """An animation as ``IPython.display.HTML`` (JavaScript player with embedded frames).
+
+    It plays in the static book, with no kernel. ``close=True`` closes the animation's
+    figure afterwards, so the notebook does not also show its last frame as a picture.
+
+    >>> anim = sliding_window_animation(np.arange(4.0), np.ones(2), positions=[0, 1])
+    >>> "<script" in animation_html(anim).data
+    True
+    """
+    from IPython.display import HTML
+
+    html = anim.to_jshtml(default_mode=default_mode)
+    if close:
+        plt.close(anim._fig)  # matplotlib keeps the figure only in this private attribute
+    return HTML(html)
+
+
+# --- padding modes -------------------------------------------------------------------
+
+_PAD_MODE_NAMES = {"zeros": "constant", "constant": "constant", "reflect": "reflect",
+                   "replicate": "replicate", "circular": "circular"}
+
+
+def padding_modes(
+    image: Any,
+    pad_width: int,
+    modes: Sequence[str] = ("zeros", "reflect", "replicate", "circular"),
+    *,
+    crop: int | None = None,
+    annotate: bool | None = None,
+    cmap: str | None = None,
+    size: float = 2.6,
+) -> Figure:
+    """The same 2D array padded by ``pad_width`` on every side, one panel per mode.
+
+    Modes use conv's names (``"zeros"``, ``"reflect"``, ``"replicate"``,
+    ``"circular"``; ``"constant"`` is the same as ``"zeros"``). The original array is
+    outlined in red. ``crop`` shows only the top-left ``crop x crop`` corner of the
+    original plus the padding, to zoom in on a photograph's border.
+
+    >>> fig = padding_modes(np.arange(16.0).reshape(4, 4), 2)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['zeros', 'reflect', 'replicate', 'circular']
+    """
+    a = _as_2d(image, "image").astype(float)
+    if not isinstance(pad_width, (int, np.integer)) or pad_width < 0:
+        raise ValueError(f"pad_width must be a non-negative int, got {pad_width!r}")
+    for m in modes:
+        if m not in _PAD_MODE_NAMES:
+            raise ValueError(f"modes must be among {tuple(_PAD_MODE_NAMES)}, got {m!r}")
+    p = int(pad_width)
+    fig, axes = plt.subplots(1, len(modes), figsize=(size * len(modes), size), squeeze=False)
+    lo, hi = float(a.min()), float(a.max())
+    for ax, mode in zip(axes[0], modes):
+        padded = pad(a, (p, p, p, p), mode=_PAD_MODE_NAMES[mode])
+        if crop is not None:
+            padded = padded[: p + crop, : p + crop]
+        show_array(padded, ax, title=mode, annotate=annotate, cmap=cmap or "viridis",
+                   vmin=lo, vmax=hi)
+        h = a.shape[0] if crop is None else min(crop, a.shape[0])
+        w = a.shape[1] if crop is None else min(crop, a.shape[1])
+        ax.add_patch(Rectangle((p - 0.5, p - 0.5), w, h, fill=False, edgecolor=_WINDOW,
+                               linewidth=2.5, linestyle="--" if crop is not None else "-"))
+    fig.tight_layout()
+    return fig
+
+
+# --- receptive field -------------------------------------------------------------------
+
+
+def receptive_field_figure(
+    layers: Sequence[Sequence[int]], input_size: int | None = None, *, width: float = 8.0
+) -> Figure:
+    """Which input cells one output of a stack of 1D convolutions sees (no padding).
+
+    ``layers`` are ``(kernel_size, stride[, dilation])``, first layer first. Each layer
+    is a row of cells, the input at the bottom; the middle output at the top and
+    every cell it depends on are coloured, with lines from each cell to the cells
+    it reads. The size found is the one :func:`convlib.receptive_field` computes.
+
+    >>> fig = receptive_field_figure([(3, 1), (3, 1)], input_size=9)
+    >>> fig.axes[0].get_title()
+    'receptive field: 5 input cells'
+    """
+    layers = [tuple(int(v) for v in layer) + (1, 1)[: 3 - len(layer)] for layer in layers]
+    if not layers:
+        raise ValueError("layers is empty: give at least one (kernel_size, stride[, dilation])")
+    rf = receptive_field(layers)
+    n0 = rf.size + 4 if input_size is None else int(input_size)
+    sizes = [n0]
+    for k, s, d in layers:
+        sizes.append(output_size(sizes[-1], k, s, 0, d))
+    top = len(layers)
+    # walk down from the middle output of the last layer
+    used = [set() for _ in sizes]
+    used[top] = {(sizes[top] - 1) // 2}
+    links = []
+    for level in range(top, 0, -1):
+        k, s, d = layers[level - 1]
+        for o in sorted(used[level]):
+            for u in range(k):
+                used[level - 1].add(s * o + d * u)
+                links.append((level, o, s * o + d * u))
+    # cell centres: every layer is centred on the input's width
+    def xpos(level: int, idx: int) -> float:
+        span = rf_jump[level]
+        return offset[level] + idx * span
+
+    rf_jump, offset = [1.0], [0.0]
+    for k, s, d in layers:
+        # output i sits over the centre of the span it reads: s*i + d*(k-1)/2
+        offset.append(offset[-1] + rf_jump[-1] * d * (k - 1) / 2)
+        rf_jump.append(rf_jump[-1] * s)
+    fig, ax = plt.subplots(figsize=(width, 0.9 * (top + 1) + 0.6))
+    for level, n in enumerate(sizes):
+        for idx in range(n):
+            on = idx in used[level]
+            face = (_WINDOW if level == top else "#fc9272") if on else "white"
+            ax.add_patch(Rectangle((xpos(level, idx) - 0.4, level - 0.2), 0.8, 0.4,
+                                   facecolor=face, edgecolor="#555555", linewidth=0.8, zorder=2))
+    for level, o, i in links:
+        ax.plot([xpos(level, o), xpos(level - 1, i)], [level - 0.2, level - 1 + 0.2],
+                color="#999999", linewidth=0.8, zorder=1)
+    ax.set_xlim(-1, n0)
+    ax.set_ylim(-0.6, top + 0.6)
+    ax.set_yticks(range(top + 1))
+    labels = ["input"] + [f"layer {i + 1}: k={k}, s={s}, d={d}"
+                          for i, (k, s, d) in enumerate(layers)]
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.set_xticks([])
+    ax.spines[["top", "right", "bottom"]].set_visible(False)
+    ax.set_title(f"receptive field: {len(used[0])} input cells" if len(used[0]) == rf.size
+                 else f"receptive field: spans {rf.size} input cells, reads {len(used[0])}")
+    fig.tight_layout()
+    return fig
