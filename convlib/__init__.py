@@ -9,12 +9,25 @@ autograd on) it runs the PyTorch path. Signatures follow ``torch.nn.functional``
 24
 """
 
+from .activations import relu, relu_grad, sigmoid, sigmoid_grad, tanh, tanh_grad
 from .arithmetic import ReceptiveField, output_size, receptive_field, same_padding
 from .backward import conv1d_backward, conv2d_backward, conv3d_backward
 from .conv import choose_conv_method, conv1d, conv2d, conv3d
 from .conv_transpose import conv_transpose1d, conv_transpose2d, conv_transpose3d
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck, numerical_gradient
 from .im2col import col2im, conv_matrix, im2col
+from .init import (
+    calculate_gain,
+    fan_in_and_fan_out,
+    kaiming_normal,
+    kaiming_uniform,
+    normal,
+    ones,
+    uniform,
+    xavier_normal,
+    xavier_uniform,
+    zeros,
+)
 from .padding import pad
 from .pooling import (
     adaptive_avg_pool1d,
