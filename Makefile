@@ -16,7 +16,7 @@ export OMP_NUM_THREADS ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv test unit notebooks assignments-check browser book execute lab assignments bench lint clean
+.PHONY: venv test unit notebooks browser book execute lab assignments bench lint clean
 
 venv: $(STAMP)
 
@@ -38,15 +38,13 @@ notebooks: venv
 	$(BIN)/pytest chapters --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg \
 		--nbval-cell-timeout 600 -p no:cacheprovider
 
-assignments-check: venv
-	$(BIN)/pytest tests/assignments -p no:cacheprovider -m "not browser"
-
 browser: venv
 	$(BIN)/pytest tests -m browser -p no:cacheprovider
 
 test: lint unit notebooks browser
 
 book: venv
+	$(PY) tools/fetch_static.py
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
 

@@ -79,7 +79,7 @@ def grade(zip_path: Path, submission: Path) -> dict:
         copy = Path(tmp) / submission.name
         shutil.copy(submission, copy)
         result = subprocess.run(
-            OTTER + ["run", "--no-logo", "-a", str(zip_path), "-o", tmp, str(copy)],
+            OTTER + ["run", "--no-logo", "-a", str(zip_path.resolve()), "-o", tmp, str(copy)],
             capture_output=True, text=True, cwd=tmp,
         )
         results_file = Path(tmp) / "results.json"
@@ -107,8 +107,15 @@ def solution_lines(source: Path) -> set[str]:
         lines.update(
             line.split("#")[0].strip() for line in text.splitlines() if line.rstrip().endswith("# SOLUTION")
         )
-    # short or generic lines (a bare `return out`) prove nothing
-    return {line for line in lines if len(line) >= 25 and not line.startswith(("#", "-->", "<!--"))}
+    # lines that also occur in the handed-out code, and short or generic lines (a bare
+    # `return out`), prove nothing
+    given = set()
+    for cell in nb.cells:
+        outside = re.sub(r"BEGIN SOLUTION.*?END SOLUTION", "", cell.source, flags=re.S)
+        given.update(line.strip() for line in outside.splitlines() if "# SOLUTION" not in line)
+    return {
+        line for line in lines - given if len(line) >= 25 and not line.startswith(("#", "-->", "<!--"))
+    }
 
 
 def check_student_copy(folder: Path, out: Path) -> None:
