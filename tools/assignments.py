@@ -58,7 +58,9 @@ def build(folder: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         OTTER + ["assign", "-v", str(source_notebook(folder)), str(out)],
-        cwd=folder, capture_output=True, text=True,
+        cwd=folder,
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0:
         raise SystemExit(
@@ -80,7 +82,9 @@ def grade(zip_path: Path, submission: Path) -> dict:
         shutil.copy(submission, copy)
         result = subprocess.run(
             OTTER + ["run", "--no-logo", "-a", str(zip_path.resolve()), "-o", tmp, str(copy)],
-            capture_output=True, text=True, cwd=tmp,
+            capture_output=True,
+            text=True,
+            cwd=tmp,
         )
         results_file = Path(tmp) / "results.json"
         if not results_file.exists():
@@ -105,7 +109,9 @@ def solution_lines(source: Path) -> set[str]:
         for block in re.findall(r"BEGIN SOLUTION(.*?)END SOLUTION", text, flags=re.S):
             lines.update(line.strip() for line in block.splitlines())
         lines.update(
-            line.split("#")[0].strip() for line in text.splitlines() if line.rstrip().endswith("# SOLUTION")
+            line.split("#")[0].strip()
+            for line in text.splitlines()
+            if line.rstrip().endswith("# SOLUTION")
         )
     # lines that also occur in the handed-out code, and short or generic lines (a bare
     # `return out`), prove nothing
@@ -114,7 +120,9 @@ def solution_lines(source: Path) -> set[str]:
         outside = re.sub(r"BEGIN SOLUTION.*?END SOLUTION", "", cell.source, flags=re.S)
         given.update(line.strip() for line in outside.splitlines() if "# SOLUTION" not in line)
     return {
-        line for line in lines - given if len(line) >= 25 and not line.startswith(("#", "-->", "<!--"))
+        line
+        for line in lines - given
+        if len(line) >= 25 and not line.startswith(("#", "-->", "<!--"))
     }
 
 
@@ -142,12 +150,16 @@ def check(folder: Path) -> list[str]:
 
     score, possible = autograded_score(grade(zip_path, out / "autograder" / name))
     if possible == 0 or score != possible:
-        raise AssertionError(f"{folder.name}: solution scored {score}/{possible}, expected full marks")
+        raise AssertionError(
+            f"{folder.name}: solution scored {score}/{possible}, expected full marks"
+        )
     report.append(f"{folder.name}: solution scores {score:g}/{possible:g}")
 
     score, possible = autograded_score(grade(zip_path, out / "student" / name))
     if score != 0:
-        raise AssertionError(f"{folder.name}: untouched student copy scored {score}/{possible}, expected 0")
+        raise AssertionError(
+            f"{folder.name}: untouched student copy scored {score}/{possible}, expected 0"
+        )
     report.append(f"{folder.name}: untouched student copy scores 0/{possible:g}")
 
     expected_file = folder / "samples" / "expected.json"
@@ -158,7 +170,9 @@ def check(folder: Path) -> list[str]:
                 raise AssertionError(
                     f"{folder.name}: sample {sample} scored {score}/{possible}, expected {expected}"
                 )
-            report.append(f"{folder.name}: sample {sample} scores {score:g}/{possible:g} as expected")
+            report.append(
+                f"{folder.name}: sample {sample} scores {score:g}/{possible:g} as expected"
+            )
     return report
 
 
@@ -176,7 +190,10 @@ def grade_folder(folder: Path, submissions: Path, csv_path: Path) -> None:
         row["total"], row["possible"] = autograded_score(results)
         rows.append(row)
         print(f"{submission.name}: {row['total']:g}/{row['possible']:g}", flush=True)
-    fields = sorted({k for r in rows for k in r}, key=lambda k: (k not in ("submission",), k in ("total", "possible"), k))
+    fields = sorted(
+        {k for r in rows for k in r},
+        key=lambda k: (k not in ("submission",), k in ("total", "possible"), k),
+    )
     with open(csv_path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
@@ -189,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_build = sub.add_parser("build", help="student notebooks and autograder zips")
     p_build.add_argument("only", nargs="*", help="assignment numbers, e.g. 01 03")
-    p_check = sub.add_parser("check", help="solutions, student copies and samples grade as expected")
+    p_check = sub.add_parser(
+        "check", help="solutions, student copies and samples grade as expected"
+    )
     p_check.add_argument("only", nargs="*")
     p_grade = sub.add_parser("grade", help="grade a folder of submitted notebooks into a CSV")
     p_grade.add_argument("assignment", help="assignment number, e.g. 01")
