@@ -64,7 +64,8 @@ def build(folder: Path) -> Path:
     )
     if result.returncode != 0:
         raise SystemExit(
-            f"otter assign failed for {folder.name}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+            f"otter assign failed for {folder.name}:\n"
+            f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         )
     print(f"built {out.relative_to(ROOT)}", flush=True)
     return out
