@@ -94,6 +94,8 @@ def _auto_style(a: np.ndarray, cmap: str | None, vmin: float | None, vmax: float
     if cmap is None and lo < 0 < hi and vmin is None and vmax is None:
         m = max(-lo, hi)
         return "RdBu_r", TwoSlopeNorm(0.0, -m, m)
+    if lo == hi:  # a constant array (a box kernel) gets a middle colour, not the darkest
+        lo, hi = lo - 1.0, hi + 1.0
     norm = plt.Normalize(lo if vmin is None else vmin, hi if vmax is None else vmax)
     return (cmap or "viridis"), norm
 
@@ -329,7 +331,7 @@ def _grid(ax: Axes, shape: tuple[int, int]) -> None:
 
 
 def _draw_window(fig: Figure, win: _Window, position, annotate: bool | None,
-                 filled: bool) -> None:
+                 filled: bool, title: str | None = None) -> None:
     """Draw kernel | padded input with the window | output, onto an empty figure."""
     i, j = win.position(position)
     cell = _cell_size(win)
@@ -385,12 +387,12 @@ def _draw_window(fig: Figure, win: _Window, position, annotate: bool | None,
             wk = float(win.kernel[u, v])
             ax_x.text(c + 0.45, r + 0.45, _format_value(wk, wk.is_integer()),
                       ha="right", va="bottom", fontsize=small * 0.7, color=_WINDOW, zorder=4)
-    title = "input x"
+    x_title = "input x"
     if win.one_d or ph == pw:
-        title += f", padding {pw}" if pw else ""
+        x_title += f", padding {pw}" if pw else ""
     else:
-        title += f", padding ({ph}, {pw})"
-    ax_x.set_title(title, fontsize=9)
+        x_title += f", padding ({ph}, {pw})"
+    ax_x.set_title(x_title, fontsize=9)
 
     # output: the cells computed so far (or all of them), the current one outlined
     if win.output is not None:
@@ -437,8 +439,11 @@ def _draw_window(fig: Figure, win: _Window, position, annotate: bool | None,
         fig.text(0.5, 0.02, f"{where} = " + " + ".join(terms) + f" = {total}",
                  ha="center", va="bottom", fontsize=8.5)
     width, height = _figure_size(win, cell)
+    if title:
+        height += 0.25
+        fig.suptitle(title, fontsize=10, y=1 - 0.06 / height, va="top")
     fig.set_size_inches(width, height)
-    fig.subplots_adjust(left=0.02, right=0.98, top=1 - 0.32 / height,
+    fig.subplots_adjust(left=0.02, right=0.98, top=1 - (0.57 if title else 0.32) / height,
                         bottom=(0.38 if equation else 0.08) / height)
 
 
@@ -469,6 +474,7 @@ def sliding_window(
     flip: bool = False,
     annotate: bool | None = None,
     filled: bool = True,
+    title: str | None = None,
 ) -> Figure:
     """One step of a sliding-window cross-correlation (``flip=True``: convolution).
 
@@ -480,7 +486,7 @@ def sliding_window(
     had slid there. Small arrays get their values written in, and the sum of products
     is printed under the figure. ``x`` and ``w`` may be arrays (1D or 2D) or shapes
     (tuples of ints), which draws the grids only; the numbers come from
-    :func:`convlib.conv2d`.
+    :func:`convlib.conv2d`. ``title`` goes above the three panels.
 
     >>> x = np.arange(1.0, 26.0).reshape(5, 5)
     >>> fig = sliding_window(x, np.ones((3, 3)), (1, 2))
@@ -490,7 +496,7 @@ def sliding_window(
     """
     win = _Window(x, w, stride, padding, dilation, flip)
     fig = plt.figure(figsize=_figure_size(win, _cell_size(win)))
-    _draw_window(fig, win, position, annotate, filled)
+    _draw_window(fig, win, position, annotate, filled, title)
     return fig
 
 
@@ -505,11 +511,13 @@ def sliding_window_animation(
     annotate: bool | None = None,
     positions: Sequence[int] | None = None,
     interval: int = 700,
+    title: str | None = None,
 ) -> FuncAnimation:
     """The sliding window of :func:`sliding_window` as an animation, one frame per step.
 
     ``positions`` lists the flat steps to show (all output positions by default; keep
-    an animation short, every frame is an image in the page). Show it with
+    an animation short, every frame is an image in the page); ``title`` goes above
+    every frame. Show it with
     :func:`animation_html`, which plays it without a kernel.
 
     >>> anim = sliding_window_animation(np.arange(6.0), np.array([1.0, -1.0]))
@@ -527,7 +535,7 @@ def sliding_window_animation(
 
     def draw(step: int):
         fig.clear()  # also removes the previous arrow, which belongs to the figure
-        _draw_window(fig, win, step, annotate, True)
+        _draw_window(fig, win, step, annotate, True, title)
         return []
 
     draw(frames[0])

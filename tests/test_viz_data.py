@@ -141,6 +141,8 @@ def test_sliding_window_numbers_match_torch():
     assert np.isnan(np.ma.filled(out_image, np.nan)).sum() == 0  # (2, 2) is the last step
     (equation,) = fig.texts
     assert equation.get_text().endswith(f"= {y[2, 2]:.0f}")
+    fig = viz.sliding_window(x, w, 0, title="step 0")
+    assert fig.get_suptitle() == "step 0" and fig.axes[1].get_title() == "input x"
 
 
 def test_sliding_window_steps_fill_the_output():
