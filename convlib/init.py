@@ -1,6 +1,6 @@
 """Weight initialisers with the formulas of ``torch.nn.init``, as small functions.
 
-For a weight of shape (C_out, C_in, *kernel) — the layout of ``conv2d``'s weight, and
+For a weight of shape ``(C_out, C_in, *kernel)`` — the layout of ``conv2d``'s weight, and
 (out_features, in_features) for a linear layer — the *fans* are
 
     fan_in = C_in * prod(kernel),    fan_out = C_out * prod(kernel),
@@ -93,7 +93,7 @@ def _shape(shape: Any) -> tuple[int, ...]:
 
 
 def fan_in_and_fan_out(shape: Shape) -> tuple[int, int]:
-    """``(fan_in, fan_out)`` of a weight of ``shape`` (C_out, C_in, *kernel).
+    """``(fan_in, fan_out)`` of a weight of ``shape`` ``(C_out, C_in, *kernel)``.
 
     >>> fan_in_and_fan_out((64, 3, 7, 7))  # a ResNet stem: 3 * 49 in, 64 * 49 out
     (147, 3136)

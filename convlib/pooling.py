@@ -1,8 +1,8 @@
 """Pooling: max and average pooling in 1, 2 and 3-D, adaptive and global pooling, and the
 NumPy backward of each.
 
-Semantics follow ``torch.nn.functional``: ``input`` is (N, C, *spatial) or, without the
-batch dimension, (C, *spatial); ``stride`` defaults to ``kernel_size``; ``padding`` is at
+Semantics follow ``torch.nn.functional``: ``input`` is ``(N, C, *spatial)`` or, without
+the batch dimension, ``(C, *spatial)``; ``stride`` defaults to ``kernel_size``; ``padding`` is at
 most half the kernel; ``ceil_mode=True`` adds a last, partial window as long as it starts
 inside the input or its left padding.
 
@@ -21,8 +21,9 @@ the *kernel offsets* only, each step an operation on whole output-sized arrays:
   real input elements in the window; ``divisor_override`` replaces both;
 - adaptive pooling splits each dimension of size ``n`` into ``out`` windows
   ``[floor(i n / out), ceil((i + 1) n / out))``: adaptive average pooling is one small
-  averaging matrix per dimension, adaptive max pooling a running maximum over window
-  offsets.
+  averaging matrix per dimension; adaptive max pooling gathers every window at once
+  (windows differ in length, so shorter ones are padded with masked repeats) and picks
+  the winner by the same rule.
 
 Backward passes (NumPy): max pooling sends each output gradient to its argmax (one
 ``np.bincount`` over the flat indices, so repeated winners add up); average pooling
@@ -90,15 +91,6 @@ def _plane_strides(spatial: Sequence[int]) -> list[int]:
     return [math.prod(spatial[i + 1 :]) for i in range(len(spatial))]
 
 
-def _outer_sum(vectors: Sequence[np.ndarray]) -> np.ndarray:
-    """``sum_i vectors[i]`` broadcast to the outer shape ``(len(v0), len(v1), ...)``."""
-    nd = len(vectors)
-    total = np.zeros((1,) * nd, dtype=np.int64)
-    for i, v in enumerate(vectors):
-        total = total + np.asarray(v, dtype=np.int64).reshape((-1,) + (1,) * (nd - 1 - i))
-    return total
-
-
 def _outer_product(vectors: Sequence[np.ndarray]) -> np.ndarray:
     nd = len(vectors)
     total = np.ones((1,) * nd, dtype=np.int64)
@@ -107,50 +99,44 @@ def _outer_product(vectors: Sequence[np.ndarray]) -> np.ndarray:
     return total
 
 
-def _running_max(values, lead_shape, out_shape, dtype, first_index, want_index):
-    """Fold ``(value, flat_index, valid)`` triples, in window order, into max and argmax.
+def _max_pool_numpy(x: np.ndarray, p: PoolParams, want_winner: bool):
+    """Running maximum over the kernel offsets, in window order.
 
-    A value wins when it is larger than the current maximum or NaN (PyTorch's rule);
-    ``valid=False`` entries never win. ``first_index`` is the index reported when nothing
-    beats the initial ``-inf``.
+    A value wins when it is larger than the current maximum or NaN: PyTorch's rule, so
+    ties keep the first maximum and the last NaN wins. Padding is ``-inf`` and never
+    wins; a window of nothing but ``-inf`` reports its first in-input tap. Returns the
+    maxima and, if ``want_winner``, the number of the winning kernel offset (row-major).
     """
-    best = np.full(lead_shape + out_shape, -np.inf, dtype=dtype)
-    index = np.broadcast_to(first_index, best.shape).copy() if want_index else None
-    for v, flat, valid in values:
-        if not want_index:
-            larger = np.maximum(best, v)  # NaN propagates, as in PyTorch
-            best = larger if valid is None else np.where(valid, larger, best)
-            continue
-        take = (v > best) | np.isnan(v)
-        if valid is not None:
-            take &= valid
-        best = np.where(take, v, best)
-        index = np.where(take, flat, index)
-    return best, index
-
-
-def _max_pool_numpy(x: np.ndarray, p: PoolParams, want_index: bool):
     nd = p.nd
-    spatial = x.shape[-nd:]
-    lead = x.shape[:-nd]
     win = _padded_windows(x, p, -np.inf)
-    strides = _plane_strides(spatial)
-    # the first position of each window, in input coordinates (may be in the padding)
-    starts = [np.arange(o) * s - q for o, s, q in zip(p.out, p.stride, p.pad)]
-    # PyTorch reports the first in-input tap when every value is -inf
-    firsts = [b + d * np.maximum(-(b // d), 0) for b, d in zip(starts, p.dilation)]
-    first_index = _outer_sum([f * st for f, st in zip(firsts, strides)])
-
-    def values():
+    best = np.full(x.shape[:-nd] + p.out, -np.inf, dtype=x.dtype)
+    if not want_winner:
         for offset in np.ndindex(*p.kernel):
-            flat = None
-            if want_index:
-                flat = _outer_sum(
-                    [(b + d * j) * st for b, d, j, st in zip(starts, p.dilation, offset, strides)]
-                )
-            yield win[(Ellipsis, *offset)], flat, None
+            best = np.maximum(best, win[(Ellipsis, *offset)])  # NaN propagates
+        return best, None
+    # the first in-input tap of each window: j = ceil(-start / d) where it starts in padding
+    first = [np.maximum(-((np.arange(o) * s - q) // d), 0)
+             for o, s, q, d in zip(p.out, p.stride, p.pad, p.dilation)]
+    winner = np.broadcast_to(
+        np.ravel_multi_index(np.ix_(*first), p.kernel), best.shape
+    ).astype(np.int32)
+    for number, offset in enumerate(np.ndindex(*p.kernel)):
+        v = win[(Ellipsis, *offset)]
+        take = (v > best) | np.isnan(v)
+        np.copyto(best, v, where=take)
+        np.copyto(winner, number, where=take)
+    return best, winner
 
-    return _running_max(values(), lead, p.out, x.dtype, first_index, want_index)
+
+def _winner_to_index(winner: np.ndarray, p: PoolParams, spatial: Sequence[int]) -> np.ndarray:
+    """Flat index in the input plane (``h * W + w`` in 2-D) of each window's winning tap."""
+    index = np.zeros(winner.shape, dtype=np.int64)
+    taps = np.unravel_index(winner, p.kernel)
+    for i, (j, stride) in enumerate(zip(taps, _plane_strides(spatial))):
+        nd_after = p.nd - 1 - i
+        start = (np.arange(p.out[i]) * p.stride[i] - p.pad[i]).reshape((-1,) + (1,) * nd_after)
+        index += (start + p.dilation[i] * j) * stride
+    return index
 
 
 def _avg_divisor(spatial, p: PoolParams, count_include_pad: bool, divisor_override):
@@ -200,26 +186,65 @@ def _along_axes(x: np.ndarray, matrices: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def _adaptive_max_numpy(x: np.ndarray, out: tuple[int, ...], want_index: bool):
+    """Adaptive max pooling with PyTorch's winner rule, all windows gathered at once.
+
+    Windows have different lengths, so each is gathered at the longest length with its
+    taps clipped to the window; the repeated taps are masked out. Then, per window in
+    row-major order: the last NaN if there is one, else the first maximum.
+    """
     nd = len(out)
     spatial = x.shape[-nd:]
     lead = x.shape[:-nd]
-    strides = _plane_strides(spatial)
-    bounds = [_adaptive_bounds(n, o) for n, o in zip(spatial, out)]
-    longest = [int((end - start).max()) for start, end in bounds]
-    first_index = _outer_sum([start * st for (start, _), st in zip(bounds, strides)])
+    positions, valid = [], np.ones((1,) * (2 * nd), dtype=bool)
+    for i, (n, o) in enumerate(zip(spatial, out)):
+        start, end = _adaptive_bounds(n, o)
+        taps = start[:, None] + np.arange(int((end - start).max()))[None, :]
+        # window i on axis i, its taps on axis nd + i
+        shape = [1] * (2 * nd)
+        shape[i], shape[nd + i] = taps.shape
+        positions.append(np.minimum(taps, end[:, None] - 1).reshape(shape))
+        valid = valid & (taps < end[:, None]).reshape(shape)
+    lengths = valid.shape[nd:]
+    windows = x[(Ellipsis, *positions)].reshape(lead + out + (-1,))
+    valid = np.broadcast_to(valid, out + lengths).reshape(out + (-1,))
+    masked = np.where(valid, windows, -np.inf)
+    best = masked.max(axis=-1)  # NaN propagates
+    if not want_index:
+        return best, None
+    nan = np.isnan(windows) & valid
+    last_nan = nan.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+    first_max = np.argmax(masked == best[..., None], axis=-1)
+    tap = np.where(nan.any(axis=-1), last_nan, first_max)
+    # tap -> its input position along each dimension -> flat index in the plane
+    index = np.zeros(tap.shape, dtype=np.int64)
+    for i, (j, stride) in enumerate(zip(np.unravel_index(tap, lengths), _plane_strides(spatial))):
+        window = np.arange(out[i]).reshape((-1,) + (1,) * (nd - 1 - i))
+        index += positions[i].reshape(out[i], lengths[i])[window, j] * stride
+    return best, index
 
-    def values():
-        for offset in np.ndindex(*longest):
-            # tap j of each window, clipped to the window (clipped taps are masked out)
-            pos = [np.minimum(start + j, end - 1) for (start, end), j in zip(bounds, offset)]
-            valid = np.ones((1,) * nd, dtype=bool)
-            for i, ((start, end), j) in enumerate(zip(bounds, offset)):
-                valid = valid & (start + j < end).reshape((-1,) + (1,) * (nd - 1 - i))
-            v = x[(Ellipsis, *np.ix_(*pos))]
-            flat = _outer_sum([q * st for q, st in zip(pos, strides)]) if want_index else None
-            yield v, flat, valid
 
-    return _running_max(values(), lead, out, x.dtype, first_index, want_index)
+def _padded_zeros(input: np.ndarray, p: PoolParams) -> np.ndarray:
+    """Zeros of the padded input's shape, as far as the windows reach (``ceil_mode`` may
+    reach past the right padding)."""
+    spatial = input.shape[-p.nd:]
+    padded = [
+        max(n + 2 * q, (o - 1) * s + d * (k - 1) + 1)
+        for n, o, s, q, d, k in zip(spatial, p.out, p.stride, p.pad, p.dilation, p.kernel)
+    ]
+    return np.zeros(input.shape[: -p.nd] + tuple(padded), dtype=input.dtype)
+
+
+def _taps(offset: Sequence[int], p: PoolParams) -> tuple:
+    """Index of kernel tap ``offset`` of every window in the padded input (strided slices)."""
+    return (Ellipsis, *(
+        slice(d * j, d * j + (o - 1) * s + 1, s)
+        for j, o, s, d in zip(offset, p.out, p.stride, p.dilation)
+    ))
+
+
+def _unpad(grad: np.ndarray, input: np.ndarray, p: PoolParams) -> np.ndarray:
+    inside = tuple(slice(q, q + n) for q, n in zip(p.pad, input.shape[-p.nd:]))
+    return grad[(Ellipsis, *inside)].copy()
 
 
 def _scatter_to_argmax(grad_output: np.ndarray, index: np.ndarray, input: np.ndarray, nd: int):
@@ -282,8 +307,10 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
         fn = getattr(F, name)
         return fn(input, p.kernel, p.stride, p.pad, p.dilation, p.ceil_mode,
                   return_indices=return_indices)
-    out, index = _max_pool_numpy(input, p, bool(return_indices))
-    return (out, index) if return_indices else out
+    out, winner = _max_pool_numpy(input, p, bool(return_indices))
+    if not return_indices:
+        return out
+    return out, _winner_to_index(winner, p, input.shape[-nd:])
 
 
 def max_pool1d(
@@ -588,8 +615,13 @@ def _max_pool_backward(grad_output, input, kernel_size, stride, padding, dilatio
             lambda x: fn(x, p.kernel, p.stride, p.pad, p.dilation, p.ceil_mode),
             grad_output, input,
         )
-    _, index = _max_pool_numpy(input, p, True)
-    return _scatter_to_argmax(grad_output, index, input, nd)
+    _, winner = _max_pool_numpy(input, p, True)
+    # one strided addition per kernel offset: the gradients of the windows it won
+    grad = _padded_zeros(input, p)
+    zero = np.zeros((), dtype=input.dtype)
+    for number, offset in enumerate(np.ndindex(*p.kernel)):
+        grad[_taps(offset, p)] += np.where(winner == number, grad_output, zero)
+    return _unpad(grad, input, p)
 
 
 def max_pool1d_backward(
@@ -675,15 +707,10 @@ def _avg_pool_backward(grad_output, input, kernel_size, stride, padding, ceil_mo
     spatial = input.shape[-nd:]
     divisor = _avg_divisor(spatial, p, bool(count_include_pad), divisor_override)
     share = grad_output / divisor.astype(input.dtype)
-    # a padded buffer as large as the windows reach (ceil_mode may reach past the padding)
-    padded = [max(n + 2 * q, (o - 1) * s + k)
-              for n, o, s, q, k in zip(spatial, p.out, p.stride, p.pad, p.kernel)]
-    grad = np.zeros(input.shape[:-nd] + tuple(padded), dtype=input.dtype)
+    grad = _padded_zeros(input, p)
     for offset in np.ndindex(*p.kernel):
-        taps = tuple(slice(j, j + (o - 1) * s + 1, s) for j, o, s in zip(offset, p.out, p.stride))
-        grad[(Ellipsis, *taps)] += share
-    inside = tuple(slice(q, q + n) for q, n in zip(p.pad, spatial))
-    return grad[(Ellipsis, *inside)].copy()
+        grad[_taps(offset, p)] += share
+    return _unpad(grad, input, p)
 
 
 def avg_pool1d_backward(

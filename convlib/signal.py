@@ -32,7 +32,7 @@ integers; ``method="auto"`` picks the cheaper, and stays direct for integers who
 products could exceed float64's exact range.
 
 These functions are NumPy only, by design: torch tensors raise ``TypeError`` pointing to
-:func:`convlib.conv1d`/:func:`convlib.conv2d`, the framework-shaped (N, C, ...) operations.
+``convlib.conv1d``/``convlib.conv2d``, the framework-shaped (N, C, ...) operations.
 Empty inputs raise ``ValueError`` (scipy returns an empty array).
 """
 

@@ -246,7 +246,8 @@ def test_global_pooling(shape, batched, seed):
     xt = torch.from_numpy(x)
     mean = convlib.global_avg_pool2d(x)
     assert mean.shape == x.shape[:-2] + (1, 1)
-    np.testing.assert_allclose(mean, xt.mean(dim=(-2, -1), keepdim=True).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(mean, xt.mean(dim=(-2, -1), keepdim=True).numpy(),
+                               **TOL[np.float64])
     value, index = convlib.global_max_pool2d(x, return_indices=True)
     t_value, t_index = F.adaptive_max_pool2d(xt, 1, return_indices=True)
     np.testing.assert_array_equal(value, xt.amax(dim=(-2, -1), keepdim=True).numpy())
@@ -314,3 +315,25 @@ def test_backward_is_vectorised_on_a_large_input():
 def test_pooling_module_names_are_exported():
     for name in P.__all__:
         assert getattr(convlib, name) is getattr(P, name)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_torch_path_on_cuda_matches_numpy(nd):
+    rng = np.random.default_rng(nd)
+    x = rng.normal(size=(2, 3) + (6,) * nd)
+    xc = torch.from_numpy(x).cuda()
+    for name, kwargs in [("max_pool", dict(padding=1, ceil_mode=True)),
+                         ("avg_pool", dict(padding=1, count_include_pad=False))]:
+        fn = getattr(convlib, f"{name}{nd}d")
+        out = fn(xc, 3, 2, **kwargs)
+        assert out.is_cuda
+        np.testing.assert_allclose(out.cpu().numpy(), fn(x, 3, 2, **kwargs), **TOL[np.float64])
+        g = torch.ones_like(out)
+        dx = getattr(convlib, f"{name}{nd}d_backward")(g, xc, 3, 2, **kwargs)
+        assert dx.is_cuda
+        expected = getattr(convlib, f"{name}{nd}d_backward")(g.cpu().numpy(), x, 3, 2, **kwargs)
+        np.testing.assert_allclose(dx.cpu().numpy(), expected, **TOL[np.float64])
+    fn = getattr(convlib, f"max_pool{nd}d")
+    np.testing.assert_array_equal(fn(xc, 2, return_indices=True)[1].cpu().numpy(),
+                                  fn(x, 2, return_indices=True)[1])
