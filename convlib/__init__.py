@@ -9,6 +9,8 @@ autograd on) it runs the PyTorch path. Signatures follow ``torch.nn.functional``
 24
 """
 
+# this module only re-exports the public names of the submodules
+# ruff: noqa: F401
 from .activations import relu, relu_grad, sigmoid, sigmoid_grad, tanh, tanh_grad
 from .arithmetic import ReceptiveField, output_size, receptive_field, same_padding
 from .backward import conv1d_backward, conv2d_backward, conv3d_backward
