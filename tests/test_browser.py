@@ -1,0 +1,346 @@
+"""The built book in a real browser, offline.
+
+Serves ``_build/html`` on localhost and drives the system's headless Chromium through
+the intro, every page of ``_toc.yml`` that was built (each chapter included) and the
+search page. Every request to a host other than localhost is blocked and recorded, so a
+page that needs the network fails here. On each page: no console errors, no failed
+requests, math typeset by MathJax, no broken images, every widget and animation
+rendered, folded solutions and cells open on click. A full-page screenshot of each page
+goes to ``screenshots/`` (not committed) for a person to look at.
+
+Needs ``make book`` first and Chromium at /usr/bin/chromium (or $CHROMIUM); skipped,
+saying which is missing, otherwise. Run with ``make browser`` or
+``pytest tests/test_browser.py -m browser``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "screenshots"
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 30_000
+# The widget modules that ship inside the self-hosted embed manager (embed-amd.js);
+# any other module would have to be fetched from a CDN.
+BUILTIN_WIDGET_MODULES = {
+    "@jupyter-widgets/base",
+    "@jupyter-widgets/controls",
+    "@jupyter-widgets/output",
+}
+
+pytestmark = pytest.mark.browser
+
+
+def toc_pages() -> list[str]:
+    """Every page of _toc.yml (root first), as paths without suffix; globs expanded
+    against the built book."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf8"))
+    pages = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                pages.append(str(Path(entry["file"]).with_suffix("")))
+            if "glob" in entry:
+                built = sorted(HTML.glob(entry["glob"] + ".html"))
+                pages.extend(str(p.relative_to(HTML).with_suffix("")) for p in built)
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", [{"chapters": toc.get("chapters")}]):
+        walk(part.get("chapters"))
+    return pages
+
+
+PAGES = toc_pages()
+CHAPTERS = [page for page in PAGES if page.startswith("chapters/")]
+
+
+# --- fixtures: a local server and a browser that can reach nothing else ---------------
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    if not (HTML / "index.html").exists():
+        pytest.skip(f"the book is not built ({HTML} has no index.html): run `make book`")
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser(server_url):
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (Debian: apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """One page in a fresh browser context, with everything that went wrong recorded."""
+
+    def __init__(self, browser, server_url: str):
+        self.server = urlsplit(server_url).netloc
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context.route("**/*", self._only_localhost)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        self.page.on("requestfailed", self._failed)
+        self.page.on("response", self._response)
+
+    def _only_localhost(self, route):
+        url = route.request.url
+        if urlsplit(url).netloc == self.server:
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def _console(self, message):
+        if message.type == "error":
+            self.errors.append(f"console error: {message.text} ({message.location})")
+
+    def _failed(self, request):
+        if urlsplit(request.url).netloc == self.server:
+            self.errors.append(f"request failed: {request.url} ({request.failure})")
+
+    def _response(self, response):
+        if response.status >= 400:
+            self.errors.append(f"HTTP {response.status}: {response.url}")
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, server_url):
+    opened = []
+
+    def open_page(path: str) -> Visit:
+        v = Visit(browser, server_url)
+        opened.append(v)
+        v.page.goto(f"{server_url}/{path}", wait_until="load")
+        return v
+
+    yield open_page
+    for v in opened:
+        v.close()
+
+
+# --- what every page must do ----------------------------------------------------------
+
+WAIT_FOR_MATHJAX = """async () => {
+  if (!document.querySelector('script[src*="mathjax"]')) return 'no MathJax on page';
+  // MathJax is loaded with `defer`; wait until it exists, then until it has typeset.
+  for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++)
+    await new Promise(r => setTimeout(r, 50));
+  await MathJax.startup.promise;
+  return 'typeset';
+}"""
+
+MATH_REPORT = """() => {
+  const math = Array.from(document.querySelectorAll('.math'));
+  return {
+    math: math.length,
+    untypeset: math.filter(m => !m.querySelector('mjx-container'))
+                   .map(m => m.textContent.slice(0, 80)),
+    containers: document.querySelectorAll('mjx-container').length,
+    errors: Array.from(document.querySelectorAll('mjx-merror'))
+                 .map(e => e.getAttribute('data-mjx-error') || e.textContent),
+  };
+}"""
+
+WAIT_FOR_IMAGES = """async () => {
+  const imgs = Array.from(document.images);
+  await Promise.all(imgs.map(img => img.complete ? null :
+    new Promise(r => { img.addEventListener('load', r); img.addEventListener('error', r); })));
+  return imgs.filter(img => img.naturalWidth === 0)
+             .map(img => img.id || (img.getAttribute('src') || '').slice(0, 80));
+}"""
+
+WIDGETS_RENDERED = """() => {
+  const views = Array.from(document.querySelectorAll(
+    'script[type="application/vnd.jupyter.widget-view+json"]'));
+  const rendered = views.filter(v => {
+    const area = v.previousElementSibling;
+    return area && area.classList.contains('widget-subarea') && area.children.length > 0
+      && area.getBoundingClientRect().height > 0;
+  });
+  return rendered.length === views.length;
+}"""
+
+ANIMATION_REPORT = """() => Array.from(document.querySelectorAll('.animation')).map(a => {
+  const img = a.querySelector('img');
+  return {id: img ? img.id : null, src: img ? img.src.slice(0, 40) : '',
+          width: img ? img.naturalWidth : 0};
+})"""
+
+
+def saved_widget_modules(path: str) -> set[str]:
+    """The widget model modules whose state the built page carries."""
+    text = (HTML / f"{path}.html").read_text(encoding="utf8")
+    marker = '<script type="application/vnd.jupyter.widget-state+json">'
+    modules = set()
+    start = text.find(marker)
+    if start >= 0:
+        body = text[start + len(marker) : text.index("</script>", start)]
+        for model in json.loads(body)["state"].values():
+            modules.add(model["model_module"])
+            modules.add(model.get("view_module") or model["model_module"])
+    return modules
+
+
+def check_page(v: Visit, path: str) -> dict:
+    """The checks every page passes; returns what was found, for the caller's asserts."""
+    page = v.page
+    found = {"mathjax": page.evaluate(WAIT_FOR_MATHJAX)}
+    report = page.evaluate(MATH_REPORT)
+    found["math"] = report["math"]
+    assert not report["untypeset"], f"{path}: math left untypeset: {report['untypeset']}"
+    assert not report["errors"], f"{path}: MathJax errors: {report['errors']}"
+    if report["math"]:
+        assert report["containers"] >= report["math"], f"{path}: {report}"
+
+    broken = page.evaluate(WAIT_FOR_IMAGES)
+    assert not broken, f"{path}: broken images {broken}"
+
+    modules = saved_widget_modules(path)
+    assert modules <= BUILTIN_WIDGET_MODULES, (
+        f"{path}: widgets from {modules - BUILTIN_WIDGET_MODULES} cannot render offline"
+    )
+    views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
+    found["widgets"] = views
+    if views:
+        page.wait_for_function(WIDGETS_RENDERED, timeout=TIMEOUT_MS)
+        assert page.locator(".jupyter-widgets").count() > 0
+
+    animations = page.evaluate(ANIMATION_REPORT)
+    found["animations"] = len(animations)
+    for anim in animations:
+        assert anim["width"] > 0, f"{path}: animation {anim['id']} shows no frame"
+    if animations:
+        # stepping the first animation changes its frame
+        first = page.locator(".animation").first
+        before = first.locator("img").get_attribute("src")
+        first.get_by_role("button", name="Next frame").click()
+        page.wait_for_function(
+            "([id, before]) => document.getElementById(id).getAttribute('src') !== before",
+            arg=[animations[0]["id"], before],
+        )
+
+    found["toggles"] = open_every_toggle(page, path)
+
+    screenshot(page, path.replace("/", "__"))
+
+    assert not v.blocked, f"{path}: tried to reach other hosts: {v.blocked}"
+    assert not v.errors, f"{path}: " + "\n".join(v.errors)
+    return found
+
+
+def screenshot(page, name: str) -> None:
+    """Full page, from the top (so the theme's sticky header and sidebar sit there),
+    with no focus ring or "skip to content" link left over from clicking."""
+    page.evaluate(
+        "() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }"
+    )
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def open_every_toggle(page, path: str) -> int:
+    """Folded solutions (dropdown admonitions) and folded cells (<details>) open on click."""
+    count = 0
+    dropdowns = page.locator("article .admonition.dropdown")
+    for i in range(dropdowns.count()):
+        item = dropdowns.nth(i)
+        assert "toggle-hidden" in (item.get_attribute("class") or ""), (
+            f"{path}: dropdown {i} is not folded"
+        )
+        item.locator(".admonition-title").first.click()
+        page.wait_for_function(
+            "el => !el.classList.contains('toggle-hidden')", arg=item.element_handle()
+        )
+        body = item.locator(":scope > :not(.admonition-title)").first
+        assert body.is_visible(), f"{path}: dropdown {i} opened but its content is hidden"
+        count += 1
+    details = page.locator("article details")
+    for i in range(details.count()):
+        item = details.nth(i)
+        assert item.get_attribute("open") is None, f"{path}: <details> {i} is not folded"
+        item.locator("summary").first.click()
+        page.wait_for_function("el => el.open", arg=item.element_handle())
+        body = item.locator(":scope > :not(summary)").first
+        assert body.is_visible(), f"{path}: <details> {i} opened but its content is hidden"
+        count += 1
+    return count
+
+
+# --- the tests ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_renders_offline(visit, path):
+    if not (HTML / f"{path}.html").exists():
+        pytest.skip(f"{path} is listed in _toc.yml but not built")
+    found = check_page(visit(f"{path}.html"), path)
+    if path in CHAPTERS:
+        # every chapter has math and folded exercise solutions
+        assert found["math"] > 0, f"{path}: no math on the page"
+        assert found["toggles"] > 0, f"{path}: no folded solution"
+
+
+def test_notation_page_typesets_display_math(visit):
+    v = visit("docs/notation.html")
+    assert v.page.evaluate(WAIT_FOR_MATHJAX) == "typeset"
+    displayed = v.page.locator('mjx-container[display="true"]').count()
+    assert displayed >= 5, f"only {displayed} displayed equations typeset"
+
+
+def test_search_finds_padding(visit):
+    v = visit("search.html?q=padding")
+    results = v.page.locator("#search-results ul.search li")
+    results.first.wait_for(state="visible", timeout=TIMEOUT_MS)
+    links = [a.get_attribute("href") for a in results.locator("a").all()]
+    assert any("padding" in (href or "") or "glossary" in (href or "") for href in links), links
+    screenshot(v.page, "search")
+    assert not v.blocked, v.blocked
+    assert not v.errors, v.errors
