@@ -12,10 +12,19 @@ from ._backend import backend_of, describe
 
 __all__ = ["pad", "pad_spatial"]
 
-_NUMPY_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_NUMPY_MODES = {
+    "constant": "constant",
+    "reflect": "reflect",
+    "replicate": "edge",
+    "circular": "wrap",
+}
 # conv's padding_mode names the same operations differently
-_CONV_TO_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate",
-                     "circular": "circular"}
+_CONV_TO_PAD_MODE = {
+    "zeros": "constant",
+    "reflect": "reflect",
+    "replicate": "replicate",
+    "circular": "circular",
+}
 
 
 def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Any:
@@ -34,8 +43,10 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
     array([[3., 1., 2., 3., 1.]])
     """
     kind = backend_of(input=input)
-    if not isinstance(pad, Sequence) or isinstance(pad, str) or not all(
-        isinstance(p, numbers.Integral) and not isinstance(p, bool) for p in pad
+    if (
+        not isinstance(pad, Sequence)
+        or isinstance(pad, str)
+        or not all(isinstance(p, numbers.Integral) and not isinstance(p, bool) for p in pad)
     ):
         raise TypeError(f"pad must be a sequence of ints, got {pad!r}")
     if len(pad) % 2:
@@ -71,8 +82,12 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
                 f"large; input has shape {input.shape}"
             )
         if lo + hi + size < 0:
-            raise ValueError(f"pad {tuple(pad)} crops dimension {dim} of shape {input.shape} below 0")
-    crop = tuple(slice(max(-lo, 0), size - max(-hi, 0)) for (lo, hi), size in zip(widths, input.shape))
+            raise ValueError(
+                f"pad {tuple(pad)} crops dimension {dim} of shape {input.shape} below 0"
+            )
+    crop = tuple(
+        slice(max(-lo, 0), size - max(-hi, 0)) for (lo, hi), size in zip(widths, input.shape)
+    )
     x = input[crop]
     grow = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
     if mode == "constant":
