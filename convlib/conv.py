@@ -35,6 +35,9 @@ exactly as ``torch.nn.Conv2d`` does.
 from __future__ import annotations
 
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -53,7 +56,7 @@ TORCH_METHODS = ("auto", "native", "unfold")
 # Bytes of the im2col matrix of one chunk (whole images, or rows of one large image):
 # small enough to stay in the CPU caches while BLAS reads it, big enough that the
 # per-chunk Python overhead stays negligible. Tuned with `python -m convlib.bench`.
-_CHUNK_BYTES = 2 * 2**20
+_CHUNK_BYTES = 1 * 2**20
 # From this many channels per group on, the channels-last layout is used (see
 # _conv_im2col); below it, the classic channels-first one.
 _CHANNELS_LAST_MIN = 16
@@ -234,6 +237,7 @@ def conv_nd_numpy(
     >>> conv_nd_numpy(x, np.ones((1, 1, 2)), (2,), (1,))
     array([[[1., 5.]]])
     """
+    check_method(method, ("im2col", "gemm", "loops", "fft"), x_padded)
     nd = x_padded.ndim - 2
     out_spatial = _output_spatial(x_padded.shape[2:], weight.shape[2:], stride, dilation)
     if len(stride) != nd or len(dilation) != nd:
@@ -247,10 +251,8 @@ def conv_nd_numpy(
         _conv_im2col(x_padded, weight, stride, dilation, groups, out)
     elif method == "loops":
         _conv_loops(x_padded, weight, stride, dilation, groups, out)
-    elif method == "fft":
-        _conv_fft(x_padded, weight, stride, dilation, groups, out)
     else:
-        check_method(method, ("im2col", "gemm", "loops", "fft"), x_padded)
+        _conv_fft(x_padded, weight, stride, dilation, groups, out)
     return out
 
 
@@ -312,47 +314,118 @@ def _conv_im2col(xp, w, stride, dilation, groups, out, pad=None):
         )
     else:
         w_mat = w.reshape(groups, out_g, c_g * taps)  # column (c, k), as in F.unfold
-    if channels_last:
-        buffer = np.zeros((min(images, n_batch), *padded, c_in), dtype=xp.dtype)
-    elif any(lo or hi for lo, hi in pad):
-        buffer = np.zeros((min(images, n_batch), c_in, *padded), dtype=xp.dtype)
-    else:
-        buffer = None  # channels first without padding: the input itself is the chunk
-    for start in range(0, n_batch, images):
+    needs_buffer = channels_last or any(lo or hi for lo, hi in pad)
+
+    def windows(start):
+        """The windows of one chunk of images, (n, C, *out, *kernel), as a view."""
         chunk = xp[start : start + images]
         n = chunk.shape[0]
         if channels_last:
             # one pass does both the transposition to channels last and the padding
-            xl = buffer[:n]
+            xl = np.zeros((n, *padded, c_in), dtype=xp.dtype)
             xl[(slice(None), *interior)] = np.moveaxis(chunk, 1, -1)
-            # (n, *out, C, *kernel), seen from channels-last memory
             win = sliding_window_view(xl, span, axis=tuple(range(1, nd + 1)))
             win = win[(slice(None), *pick[:nd], slice(None), *pick[nd:])]
-            win = np.moveaxis(win, nd + 1, 1)
+            return np.moveaxis(win, nd + 1, 1)
+        if needs_buffer:
+            buf = np.zeros((n, c_in, *padded), dtype=xp.dtype)
+            buf[(slice(None), slice(None), *interior)] = chunk
+            chunk = buf
+        win = sliding_window_view(chunk, span, axis=positions)
+        return win[(slice(None), slice(None), *pick)]
+
+    def rows_of(start, win, r0):
+        """Output rows r0 .. r0 + rows of one chunk of images: one copy, one matmul."""
+        n = win.shape[0]
+        part = win[:, :, r0 : r0 + rows]  # (n, C, r, *rest, *kernel)
+        r = part.shape[2]
+        pixels = r * math.prod(rest)
+        # (n, groups, C_out/groups, r * prod(rest)): a view, the slab of out to fill
+        target = out[start : start + n, :, r0 : r0 + r].reshape(n, groups, out_g, pixels)
+        part = part.reshape(n, groups, c_g, r, *rest, *kernel)
+        if channels_last:
+            # the one copy: (groups, n * pixels, taps * C/groups)
+            cols = part.transpose(1, 0, *range(3, nd + 3), *range(nd + 3, 2 * nd + 3), 2)
+            cols = cols.reshape(groups, n * pixels, taps * c_g)
+            res = np.matmul(cols, w_mat).reshape(groups, n, pixels, out_g)
+            target[...] = res.transpose(1, 0, 3, 2)
         else:
-            if buffer is not None:
-                buffer[:n][(slice(None), slice(None), *interior)] = chunk
-                chunk = buffer[:n]
-            win = sliding_window_view(chunk, span, axis=positions)
-            win = win[(slice(None), slice(None), *pick)]
-        for r0 in range(0, out_spatial[0], rows):
-            part = win[:, :, r0 : r0 + rows]  # (n, C, r, *rest, *kernel)
-            r = part.shape[2]
-            pixels = r * math.prod(rest)
-            # (n, groups, C_out/groups, r * prod(rest)): a view, the slab of out to fill
-            target = out[start : start + n, :, r0 : r0 + r].reshape(n, groups, out_g, pixels)
-            part = part.reshape(n, groups, c_g, r, *rest, *kernel)
-            if channels_last:
-                # the one copy: (groups, n * pixels, taps * C/groups)
-                cols = part.transpose(1, 0, *range(3, nd + 3), *range(nd + 3, 2 * nd + 3), 2)
-                cols = cols.reshape(groups, n * pixels, taps * c_g)
-                res = np.matmul(cols, w_mat).reshape(groups, n, pixels, out_g)
-                target[...] = res.transpose(1, 0, 3, 2)
-            else:
-                # the one copy: (n, groups, C/groups * taps, pixels)
-                cols = part.transpose(0, 1, 2, *range(nd + 3, 2 * nd + 3), *range(3, nd + 3))
-                cols = cols.reshape(n, groups, c_g * taps, pixels)
-                np.matmul(w_mat, cols, out=target)
+            # the one copy: (n, groups, C/groups * taps, pixels)
+            cols = part.transpose(0, 1, 2, *range(nd + 3, 2 * nd + 3), *range(3, nd + 3))
+            cols = cols.reshape(n, groups, c_g * taps, pixels)
+            np.matmul(w_mat, cols, out=target)
+
+    row_starts = range(0, out_spatial[0], rows)
+
+    def chunk_of_images(start):
+        win = windows(start)
+        for r0 in row_starts:
+            rows_of(start, win, r0)
+
+    starts = range(0, n_batch, images)
+    # threads pay off from a few chunks on; below that their start-up costs more
+    parallel = n_batch * math.prod(out_spatial) * c_in * taps * xp.itemsize >= 4 * _CHUNK_BYTES
+    if len(starts) > 1:
+        _run_chunks(chunk_of_images, starts, parallel)
+    else:  # one chunk of images (or one large image): its rows are the chunks
+        win = windows(0)
+        _run_chunks(lambda r0: rows_of(0, win, r0), row_starts, parallel)
+
+
+# ----------------------------------------------------------------------------- threads
+
+
+_POOL: list = []  # [(workers, ThreadPoolExecutor)], created on first use
+_CONTROLLER: list = []  # [threadpoolctl.ThreadpoolController or None]
+_POOL_LOCK = threading.Lock()
+
+
+def _blas_threads() -> int:
+    """How many threads NumPy's BLAS would use (1 without ``threadpoolctl``)."""
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - installed with the course's requirements
+            _CONTROLLER.append(None)
+        else:
+            _CONTROLLER.append(ThreadpoolController())
+    if _CONTROLLER[0] is None:
+        return 1
+    libs = _CONTROLLER[0].select(user_api="blas").lib_controllers
+    return max((lib.num_threads for lib in libs), default=1)
+
+
+def _run_chunks(work, items, parallel: bool) -> None:
+    """``work(item)`` for every item, with single-threaded BLAS, on a few threads if asked.
+
+    BLAS splits every product across its threads and joins them again: on the small
+    products of cache-sized chunks that costs more than it gains, and on a busy machine a
+    late thread stalls every join. So BLAS runs single-threaded here and, when it would
+    have used ``T > 1`` threads and ``parallel`` is set, the chunks themselves run on
+    ``T`` Python threads (NumPy releases the GIL while copying and multiplying): the
+    copies, which BLAS never parallelised, then use every core too. Chunks write disjoint
+    parts of the output.
+    """
+    workers = min(_blas_threads(), len(items), os.cpu_count() or 1)
+    # one call at a time changes the BLAS thread count, which is process-wide
+    if workers < 2 or not _POOL_LOCK.acquire(blocking=False):
+        for item in items:
+            work(item)
+        return
+    try:
+        with _CONTROLLER[0].limit(limits=1, user_api="blas"):
+            if not parallel:
+                for item in items:
+                    work(item)
+                return
+            if not _POOL or _POOL[0][0] < workers:
+                if _POOL:
+                    _POOL.pop()[1].shutdown()
+                _POOL.append((workers, ThreadPoolExecutor(workers, thread_name_prefix="convlib")))
+            for _ in _POOL[0][1].map(work, items):  # re-raises a chunk's exception
+                pass
+    finally:
+        _POOL_LOCK.release()
 
 
 def _conv_fft(xp, w, stride, dilation, groups, out):

@@ -142,6 +142,24 @@ def test_im2col_layouts_and_row_chunks(nd, data, channels_last, budget):
     np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("channels_last", [True, False])
+@pytest.mark.parametrize("images", [1, 6])
+def test_chunks_on_threads(monkeypatch, channels_last, images):
+    """Chunks on the thread pool (as when BLAS has several threads) fill every output row."""
+    C._blas_threads()  # the BLAS controller, created on first use
+    monkeypatch.setattr(C, "_blas_threads", lambda: 2)
+    monkeypatch.setattr(C, "_CHANNELS_LAST_MIN", 1 if channels_last else 10**9)
+    monkeypatch.setattr(C, "_CHUNK_BYTES", 2000)
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(images, 4, 13, 11))
+    w = rng.normal(size=(6, 2, 3, 3))
+    got = conv2d(x, w, stride=(1, 2), padding=(2, 1), groups=2, method="im2col")
+    ref = F_conv(x, w, stride=(1, 2), padding=(2, 1), groups=2)
+    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
+    if C._CONTROLLER[0] is not None:
+        assert C._POOL, "the thread pool was not used"
+
+
 @pytest.mark.parametrize("method", ["im2col", "fft"])
 def test_chunks_give_the_same_numbers(monkeypatch, method):
     """Batch chunking must not change the result: force one image per chunk."""
