@@ -459,6 +459,10 @@ def _format_header(info: dict[str, Any], load: Load, command: str, quick: bool) 
             f"the run; load average {_fmt_avg(load.loadavg_start)} at the start, "
             f"{_fmt_avg(load.loadavg_end)} at the end"
         )
+        if load.others_percent > 25:
+            lines.append("- WARNING: the machine was busy; multi-threaded BLAS and OpenMP "
+                         "slow down erratically when cores are shared, so these timings "
+                         "are unreliable. Run again on a quiet machine.")
     return "\n".join(lines)
 
 
