@@ -18,7 +18,13 @@ __all__ = ["output_size", "same_padding", "receptive_field", "ReceptiveField"]
 def _one_output_size(n, k, s, p, d, kind, ceil_mode, output_padding):
     span = d * (k - 1) + 1
     if kind == "transpose":
-        return (n - 1) * s - 2 * p + span + output_padding
+        out = (n - 1) * s - 2 * p + span + output_padding
+        if out < 1:
+            raise ValueError(
+                f"transposed convolution output would be {out}: padding {p} removes more than "
+                f"the {out + 2 * p} positions that input_size {n} and kernel_size {k} produce"
+            )
+        return out
     if n + 2 * p < span:
         raise ValueError(
             f"kernel span {span} (kernel_size {k}, dilation {d}) is larger than the "
