@@ -14,7 +14,6 @@ STAMP  := $(VENV)/.installed
 # keep BLAS and torch to the machine's cores, and notebooks free of thread-count noise
 export OMP_NUM_THREADS ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-export MPLBACKEND := Agg
 
 .PHONY: venv test unit notebooks browser book execute lab assignments bench lint clean
 

@@ -22,7 +22,6 @@ def execute(path: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
     # Same environment as `make test`, so committed outputs match what nbval sees.
     os.environ.setdefault("OMP_NUM_THREADS", "2")
-    os.environ.setdefault("MPLBACKEND", "Agg")
     client = NotebookClient(
         nb,
         timeout=timeout,
