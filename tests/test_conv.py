@@ -105,7 +105,7 @@ def assert_close32(got, ref):
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=120, **SETTINGS)
+@settings(max_examples=150, **SETTINGS)
 @given(data=st.data())
 def test_numpy_methods_match_torch_float64(nd, data):
     case = data.draw(conv_cases(nd))

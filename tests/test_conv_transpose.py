@@ -60,7 +60,7 @@ def reference(nd, x, w, b, case):
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=150, **SETTINGS)
+@settings(max_examples=200, **SETTINGS)
 @given(data=st.data())
 def test_numpy_matches_torch_float64(nd, data):
     case = data.draw(cases(nd))

@@ -39,7 +39,7 @@ def geometry(case):
     return {k: case[k] for k in ("stride", "padding", "dilation")}
 
 
-@settings(max_examples=300, **SETTINGS)
+@settings(max_examples=400, **SETTINGS)
 @given(case=unfold_cases())
 def test_im2col_matches_unfold(case):
     rng = np.random.default_rng(case["seed"])
@@ -54,7 +54,7 @@ def test_im2col_matches_unfold(case):
         im2col(torch.from_numpy(x), case["kernel"], **geometry(case)), torch.from_numpy(ref))
 
 
-@settings(max_examples=300, **SETTINGS)
+@settings(max_examples=400, **SETTINGS)
 @given(case=unfold_cases())
 def test_col2im_matches_fold_and_is_the_adjoint(case):
     rng = np.random.default_rng(case["seed"])
