@@ -91,13 +91,15 @@ def _auto_style(a: np.ndarray, cmap: str | None, vmin: float | None, vmax: float
     finite = a[np.isfinite(a)]
     lo = float(finite.min()) if finite.size else 0.0
     hi = float(finite.max()) if finite.size else 1.0
-    if cmap is None and lo < 0 < hi and vmin is None and vmax is None:
+    lo = lo if vmin is None else vmin
+    hi = hi if vmax is None else vmax
+    if cmap is None and lo < 0 < hi:
+        # symmetric limits, so that white is zero and equal sizes get equal strengths
         m = max(-lo, hi)
         return "RdBu_r", TwoSlopeNorm(0.0, -m, m)
     if lo == hi:  # a constant array (a box kernel) gets a middle colour, not the darkest
         lo, hi = lo - 1.0, hi + 1.0
-    norm = plt.Normalize(lo if vmin is None else vmin, hi if vmax is None else vmax)
-    return (cmap or "viridis"), norm
+    return (cmap or "viridis"), plt.Normalize(lo, hi)
 
 
 def _text_colour(rgba) -> str:
@@ -121,8 +123,9 @@ def show_array(
 
     ``annotate=None`` writes the values in the cells when no side is longer than
     ``ANNOTATE_MAX``; integers are written without decimals, other values with two.
-    Arrays with both signs get a diverging colour map centred on zero (``cmap=None``);
-    pass ``cmap="gray"`` for photographs. NaN cells are left blank.
+    Arrays with both signs (or ``vmin < 0 < vmax``) get a diverging colour map centred on
+    zero when ``cmap=None``; pass ``cmap="gray"`` for photographs. Values beyond
+    ``vmin``/``vmax`` are drawn in the end colours. NaN cells are left blank.
 
     >>> ax = show_array(np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]]), title="Sobel x")
     >>> [t.get_text() for t in ax.texts][:3]
@@ -330,121 +333,150 @@ def _grid(ax: Axes, shape: tuple[int, int]) -> None:
     ax.set_yticks([])
 
 
-def _draw_window(fig: Figure, win: _Window, position, annotate: bool | None,
-                 filled: bool, title: str | None = None) -> None:
-    """Draw kernel | padded input with the window | output, onto an empty figure."""
-    i, j = win.position(position)
-    cell = _cell_size(win)
-    widths = [win.kshape[1], win.padded_shape[1], win.out_shape[1]]
-    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": widths, "wspace": 0.35})
-    ax_k, ax_x, ax_y = axes
-    if annotate is None:
-        annotate = win.values is not None and max(win.padded_shape) <= ANNOTATE_MAX + 2
-    small = 8 if max(win.padded_shape) <= 9 else 6.5
+class _WindowFigure:
+    """Kernel | padded input with the window | output, drawn once; ``show`` moves the window.
 
-    # kernel
-    if win.kernel is not None:
-        show_array(win.kernel, ax_k, annotate=annotate, fontsize=small)
-    else:
-        _grid(ax_k, win.kshape)
-        ax_k.add_patch(Rectangle((-0.5, -0.5), win.kshape[1], win.kshape[0],
-                                 facecolor="#fde0dd", edgecolor="none"))
-    ax_k.set_title("kernel w, flipped" if win.flip else "kernel w", fontsize=9)
+    The static parts (grids, values, padding) are drawn in ``__init__``; ``show(position)``
+    only moves patches and changes texts, so an animation redraws nothing else."""
 
-    # padded input: values (or an empty grid), padding hatched
-    ph, pw = win.padding
-    if win.values is not None:
-        shown = np.full(win.padded_shape, np.nan)
-        shown[ph:ph + win.in_shape[0], pw:pw + win.in_shape[1]] = win.values
-        lo, hi = np.nanmin(win.values), np.nanmax(win.values)
-        colours = plt.get_cmap("Blues").with_extremes(bad="white")
-        # a light colour range keeps the written values readable
-        norm = plt.Normalize(lo - 0.1 * (hi - lo + 1e-12), hi + 1.2 * (hi - lo + 1e-12))
-        ax_x.imshow(shown, cmap=colours, norm=norm, interpolation="nearest")
-    _grid(ax_x, win.padded_shape)
-    hp, wp = win.padded_shape
-    strips = ((0, 0, ph, wp), (hp - ph, 0, ph, wp), (0, 0, hp, pw), (0, wp - pw, hp, pw))
-    for r, c, h, w in strips:
-        if h > 0 and w > 0:
-            ax_x.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, facecolor=_PAD_FACE,
-                                     edgecolor="none", hatch="///", hatchcolor="#c0c0c0",
-                                     zorder=0.5))
-    if annotate and win.padded is not None:
-        integral = bool(np.all(win.padded == np.round(win.padded)))
-        for (r, c), v in np.ndenumerate(win.padded):
-            ax_x.text(c, r, _format_value(v, integral), ha="center", va="center",
-                      fontsize=small, color="#777777" if _is_pad(win, r, c) else "black")
-    taps = win.taps(i, j)
-    (r0, c0), (r1, c1) = taps[0], taps[-1]
-    ax_x.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0 + 1, r1 - r0 + 1, fill=False,
-                             edgecolor=_WINDOW, linewidth=2.2, zorder=3))
-    dilated = any(d > 1 for d in win.dilation)
-    for k, (r, c) in enumerate(taps):
-        ax_x.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=_WINDOW,
-                                 alpha=0.18 if not dilated else 0.35, edgecolor="none", zorder=2))
+    def __init__(self, fig: Figure, win: _Window, annotate: bool | None, filled: bool,
+                 title: str | None = None) -> None:
+        self.fig, self.win, self.filled = fig, win, filled
+        widths = [win.kshape[1], win.padded_shape[1], win.out_shape[1]]
+        ax_k, ax_x, ax_y = fig.subplots(1, 3, gridspec_kw={"width_ratios": widths, "wspace": 0.35})
+        self.ax_x, self.ax_y = ax_x, ax_y
+        if annotate is None:
+            annotate = win.values is not None and max(win.padded_shape) <= ANNOTATE_MAX + 2
+        self.annotate = annotate
+        small = 8 if max(win.padded_shape) <= 9 else 6.5
+
+        # kernel
+        if win.kernel is not None:
+            show_array(win.kernel, ax_k, annotate=annotate, fontsize=small)
+        else:
+            _grid(ax_k, win.kshape)
+            ax_k.add_patch(Rectangle((-0.5, -0.5), win.kshape[1], win.kshape[0],
+                                     facecolor="#fde0dd", edgecolor="none"))
+        ax_k.set_title("kernel w, flipped" if win.flip else "kernel w", fontsize=9)
+
+        # padded input: values (or an empty grid), padding hatched
+        ph, pw = win.padding
+        if win.values is not None:
+            shown = np.full(win.padded_shape, np.nan)
+            shown[ph:ph + win.in_shape[0], pw:pw + win.in_shape[1]] = win.values
+            lo, hi = np.nanmin(win.values), np.nanmax(win.values)
+            colours = plt.get_cmap("Blues").with_extremes(bad="white")
+            # a light colour range keeps the written values readable
+            norm = plt.Normalize(lo - 0.1 * (hi - lo + 1e-12), hi + 1.2 * (hi - lo + 1e-12))
+            ax_x.imshow(shown, cmap=colours, norm=norm, interpolation="nearest")
+        _grid(ax_x, win.padded_shape)
+        hp, wp = win.padded_shape
+        strips = ((0, 0, ph, wp), (hp - ph, 0, ph, wp), (0, 0, hp, pw), (0, wp - pw, hp, pw))
+        for r, c, h, w in strips:
+            if h > 0 and w > 0:
+                ax_x.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, facecolor=_PAD_FACE,
+                                         edgecolor="none", hatch="///", hatchcolor="#c0c0c0",
+                                         zorder=0.5))
+        if annotate and win.padded is not None:
+            integral = bool(np.all(win.padded == np.round(win.padded)))
+            for (r, c), v in np.ndenumerate(win.padded):
+                ax_x.text(c, r, _format_value(v, integral), ha="center", va="center",
+                          fontsize=small, color="#777777" if _is_pad(win, r, c) else "black")
+        x_title = "input x"
+        if win.one_d or ph == pw:
+            x_title += f", padding {pw}" if pw else ""
+        else:
+            x_title += f", padding ({ph}, {pw})"
+        ax_x.set_title(x_title, fontsize=9)
+
+        # the window: its outline, one shaded cell per tap, the weight written in each tap
+        self.outline = ax_x.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor=_WINDOW,
+                                                linewidth=2.2, zorder=3))
+        alpha = 0.35 if any(d > 1 for d in win.dilation) else 0.18
+        n_taps = win.kshape[0] * win.kshape[1]
+        self.tap_cells = [ax_x.add_patch(Rectangle((0, 0), 1, 1, facecolor=_WINDOW, alpha=alpha,
+                                                   edgecolor="none", zorder=2))
+                          for _ in range(n_taps)]
+        self.tap_texts = []
         if annotate and win.kernel is not None:
-            u, v = divmod(k, win.kshape[1])
-            wk = float(win.kernel[u, v])
-            ax_x.text(c + 0.45, r + 0.45, _format_value(wk, wk.is_integer()),
-                      ha="right", va="bottom", fontsize=small * 0.7, color=_WINDOW, zorder=4)
-    x_title = "input x"
-    if win.one_d or ph == pw:
-        x_title += f", padding {pw}" if pw else ""
-    else:
-        x_title += f", padding ({ph}, {pw})"
-    ax_x.set_title(x_title, fontsize=9)
+            for wk in win.kernel.ravel():
+                self.tap_texts.append(ax_x.text(0, 0, _format_value(wk, float(wk).is_integer()),
+                                                ha="right", va="bottom", fontsize=small * 0.7,
+                                                color=_WINDOW, zorder=4))
 
-    # output: the cells computed so far (or all of them), the current one outlined
-    if win.output is not None:
-        out = win.output.copy()
-        if filled:
-            flat = out.ravel()
-            flat[i * win.out_shape[1] + j + 1:] = np.nan
-        show_array(out, ax_y, annotate=annotate, fontsize=small,
-                   vmin=float(np.min(win.output)), vmax=float(np.max(win.output)), cmap="Oranges")
-    else:
-        _grid(ax_y, win.out_shape)
-        if filled:
-            for k in range(i * win.out_shape[1] + j):
-                r, c = divmod(k, win.out_shape[1])
-                ax_y.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="#fdd0a2",
-                                         edgecolor="none"))
-    ax_y.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=_WINDOW,
-                             linewidth=2.2, zorder=3))
-    ax_y.set_title(f"output y: {win.out_shape[0]}×{win.out_shape[1]}" if not win.one_d
-                   else f"output y: length {win.out_shape[1]}", fontsize=9)
+        # output: every value drawn once; ``show`` hides the ones not computed yet
+        self.out_image = None
+        self.out_cells = []
+        if win.output is not None:
+            show_array(win.output, ax_y, annotate=annotate, fontsize=small, cmap="Oranges",
+                       vmin=float(np.min(win.output)), vmax=float(np.max(win.output)))
+            self.out_image = ax_y.get_images()[0]
+        else:
+            _grid(ax_y, win.out_shape)
+            for r, c in np.ndindex(*win.out_shape):
+                self.out_cells.append(ax_y.add_patch(Rectangle(
+                    (c - 0.5, r - 0.5), 1, 1, facecolor="#fdd0a2", edgecolor="none")))
+        self.out_texts = list(ax_y.texts)
+        self.current = ax_y.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor=_WINDOW,
+                                                linewidth=2.2, zorder=3))
+        ax_y.set_title(f"output y: {win.out_shape[0]}×{win.out_shape[1]}" if not win.one_d
+                       else f"output y: length {win.out_shape[1]}", fontsize=9)
+        self.arrow = None
 
-    # the arrow from the window to the output cell it produces
-    centre = ((c0 + c1) / 2, (r0 + r1) / 2)
-    arrow = ConnectionPatch(xyA=(c1 + 0.5, centre[1]), coordsA=ax_x.transData,
-                            xyB=(j - 0.5, i), coordsB=ax_y.transData,
-                            arrowstyle="-|>", color=_WINDOW, linewidth=1.5, mutation_scale=12,
-                            connectionstyle="arc3,rad=-0.2", zorder=5)
-    fig.add_artist(arrow)
+        # the sum of products, for small kernels
+        self.equation = None
+        if annotate and win.kernel is not None and win.kernel.size <= 9:
+            self.equation = fig.text(0.5, 0.02, "", ha="center", va="bottom", fontsize=8.5)
+        width, height = _figure_size(win, _cell_size(win))
+        if title:
+            height += 0.25
+            fig.suptitle(title, fontsize=10, y=1 - 0.06 / height, va="top")
+        fig.set_size_inches(width, height)
+        fig.subplots_adjust(left=0.02, right=0.98, top=1 - (0.57 if title else 0.32) / height,
+                            bottom=(0.38 if self.equation else 0.08) / height)
 
-    # the sum of products, for small kernels
-    equation = annotate and win.kernel is not None and win.kernel.size <= 9
-    if equation:
-        terms = []
+    def show(self, position: int | Sequence[int]) -> None:
+        win = self.win
+        i, j = win.position(position)
+        step = i * win.out_shape[1] + j
+        taps = win.taps(i, j)
+        (r0, c0), (r1, c1) = taps[0], taps[-1]
+        self.outline.set_bounds(c0 - 0.5, r0 - 0.5, c1 - c0 + 1, r1 - r0 + 1)
         for k, (r, c) in enumerate(taps):
-            u, v = divmod(k, win.kshape[1])
-            wk, xk = win.kernel[u, v], win.padded[r, c]
-            integral = float(wk).is_integer() and float(xk).is_integer()
-            ws, xs = _format_value(wk, integral), _format_value(xk, integral)
-            terms.append(f"({ws})·{xs}" if wk < 0 else f"{ws}·{xs}")
-        value = win.output[i, j]
-        integral = bool(np.all(win.output == np.round(win.output)))
-        where = f"y[{j}]" if win.one_d else f"y[{i},{j}]"
-        total = _format_value(value, integral)
-        fig.text(0.5, 0.02, f"{where} = " + " + ".join(terms) + f" = {total}",
-                 ha="center", va="bottom", fontsize=8.5)
-    width, height = _figure_size(win, cell)
-    if title:
-        height += 0.25
-        fig.suptitle(title, fontsize=10, y=1 - 0.06 / height, va="top")
-    fig.set_size_inches(width, height)
-    fig.subplots_adjust(left=0.02, right=0.98, top=1 - (0.57 if title else 0.32) / height,
-                        bottom=(0.38 if equation else 0.08) / height)
+            self.tap_cells[k].set_xy((c - 0.5, r - 0.5))
+            if self.tap_texts:
+                self.tap_texts[k].set_position((c + 0.45, r + 0.45))
+
+        # outputs up to this step (all of them when not filling)
+        done = np.arange(win.n_positions) <= (step if self.filled else win.n_positions)
+        if self.out_image is not None:
+            self.out_image.set_data(np.where(done.reshape(win.out_shape), win.output, np.nan))
+        for k, text in enumerate(self.out_texts):
+            text.set_visible(bool(done[k]))
+        for k, cell in enumerate(self.out_cells):
+            cell.set_visible(bool(done[k]) and k != step)
+        self.current.set_xy((j - 0.5, i - 0.5))
+
+        # the arrow from the window to the output cell it produces
+        if self.arrow is not None:
+            self.arrow.remove()
+        self.arrow = ConnectionPatch(
+            xyA=(c1 + 0.5, (r0 + r1) / 2), coordsA=self.ax_x.transData, xyB=(j - 0.5, i),
+            coordsB=self.ax_y.transData, arrowstyle="-|>", color=_WINDOW, linewidth=1.5,
+            mutation_scale=12, connectionstyle="arc3,rad=-0.2", zorder=5)
+        self.fig.add_artist(self.arrow)
+
+        if self.equation is not None:
+            terms = []
+            for k, (r, c) in enumerate(taps):
+                wk, xk = win.kernel.flat[k], win.padded[r, c]
+                integral = float(wk).is_integer() and float(xk).is_integer()
+                ws, xs = _format_value(wk, integral), _format_value(xk, integral)
+                terms.append(f"({ws})·{xs}" if wk < 0 else f"{ws}·{xs}")
+            integral = bool(np.all(win.output == np.round(win.output)))
+            where = f"y[{j}]" if win.one_d else f"y[{i},{j}]"
+            total = _format_value(win.output[i, j], integral)
+            self.equation.set_text(f"{where} = " + " + ".join(terms) + f" = {total}")
 
 
 def _is_pad(win: _Window, r: int, c: int) -> bool:
@@ -495,9 +527,23 @@ def sliding_window(
     >>> fig = sliding_window((7,), (3,), 2, stride=2, padding=1)   # shapes only, 1D
     """
     win = _Window(x, w, stride, padding, dilation, flip)
+    win.position(position)  # a step outside the output raises before anything is drawn
     fig = plt.figure(figsize=_figure_size(win, _cell_size(win)))
-    _draw_window(fig, win, position, annotate, filled, title)
+    _WindowFigure(fig, win, annotate, filled, title).show(position)
     return fig
+
+
+class _Animation(FuncAnimation):
+    """A ``FuncAnimation`` that, while it is being saved, skips the on-screen redraw.
+
+    Saving (``to_jshtml``) renders every frame into the file anyway; the extra screen
+    draw after each frame would double the cost for nothing. Shown live, it behaves
+    exactly like ``FuncAnimation``."""
+
+    def _post_draw(self, framedata, blit):
+        if getattr(self._fig.canvas, "_is_saving", False):
+            return
+        super()._post_draw(framedata, blit)
 
 
 def sliding_window_animation(
@@ -532,14 +578,14 @@ def sliding_window_animation(
     for p in frames:
         win.position(p)  # raises ValueError for a step outside the output
     fig = plt.figure(figsize=_figure_size(win, _cell_size(win)))
+    drawing = _WindowFigure(fig, win, annotate, True, title)
+    drawing.show(frames[0])
 
     def draw(step: int):
-        fig.clear()  # also removes the previous arrow, which belongs to the figure
-        _draw_window(fig, win, step, annotate, True, title)
+        drawing.show(step)
         return []
 
-    draw(frames[0])
-    return FuncAnimation(fig, draw, frames=frames, interval=interval, repeat=True)
+    return _Animation(fig, draw, frames=frames, interval=interval, repeat=True)
 
 
 def animation_html(anim: FuncAnimation, *, close: bool = True, default_mode: str = "loop") -> Any:
