@@ -63,12 +63,14 @@ def backend_of(**arrays: Any) -> str:
         if value.dtype != first.dtype:
             raise TypeError(
                 f"{name} has dtype {value.dtype} but {first_name} has dtype {first.dtype}; "
-                f"cast them to one dtype"
+                f"cast them to one dtype ({first_name}: {describe(first)}; "
+                f"{name}: {describe(value)})"
             )
         if kind == "torch" and value.device != first.device:
             raise TypeError(
                 f"{name} is on {value.device} but {first_name} is on {first.device}; "
-                f"move them to one device"
+                f"move them to one device ({first_name}: {describe(first)}; "
+                f"{name}: {describe(value)})"
             )
     if kind == "numpy":
         for name, value in present.items():
