@@ -36,6 +36,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+# one parameter counter for the whole library; re-exported here next to the LoRA counts
+from .models import count_parameters
+
 __all__ = [
     "LoRAConv2d",
     "apply_lora",
@@ -264,15 +267,6 @@ def merge_lora(model: nn.Module) -> nn.Module:
     for name, m in wrapped:
         _set_submodule(model, name, m.merge())
     return model
-
-
-def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
-    """Number of parameters of ``model`` (only those with ``requires_grad`` if ``trainable_only``).
-
-    >>> count_parameters(nn.Conv2d(3, 16, 3))        # 16*3*3*3 + 16
-    448
-    """
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
 def training_memory_bytes(
