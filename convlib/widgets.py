@@ -29,7 +29,7 @@ from .arithmetic import output_size
 from .conv import conv2d
 from .viz import show_array, sliding_window
 
-__all__ = ["output_size_explorer", "kernel_explorer", "output_size_text"]
+__all__ = ["output_size_explorer", "kernel_explorer", "output_size_text", "OutputSizeExplorer"]
 
 
 def output_size_text(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> str:
@@ -58,8 +58,9 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-class _Explorer(W.VBox):
-    """A VBox that also exposes the current output size (for tests and the reader)."""
+class OutputSizeExplorer(W.VBox):
+    """The box :func:`output_size_explorer` returns; ``output_size`` is the current ``n_out``
+    (``None`` when the kernel does not fit)."""
 
     output_size: int | None = None
 
@@ -72,7 +73,7 @@ def output_size_explorer(
     dilation: int = 1,
     *,
     max_input: int = 12,
-) -> _Explorer:
+) -> OutputSizeExplorer:
     """Sliders for ``n, k, s, p, d`` of a square 2D convolution; shows ``n_out`` and the window.
 
     A fifth slider moves the window over the output positions. The figure is
@@ -98,7 +99,8 @@ def output_size_explorer(
     step = W.IntSlider(0, 0, 0, description="window position", style=style, layout=layout)
     text = W.HTML()
     picture = W.Image(format="png")
-    box = _Explorer([W.HBox([W.VBox(list(sliders.values())), W.VBox([step])]), text, picture])
+    controls = W.HBox([W.VBox(list(sliders.values())), W.VBox([step])])
+    box = OutputSizeExplorer([controls, text, picture])
 
     def n_out() -> int | None:
         n, k, s, p, d = (sliders[c].value for c in "nkspd")
@@ -106,7 +108,18 @@ def output_size_explorer(
             return None
         return output_size(n, k, s, p, d)
 
+    drawing = {"now": False}
+
     def redraw(*_: Any) -> None:
+        if drawing["now"]:  # clamping the position slider below calls back here: draw once
+            return
+        drawing["now"] = True
+        try:
+            _redraw()
+        finally:
+            drawing["now"] = False
+
+    def _redraw() -> None:
         n, k, s, p, d = (sliders[c].value for c in "nkspd")
         m = n_out()
         box.output_size = m

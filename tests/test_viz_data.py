@@ -248,6 +248,9 @@ def test_output_size_explorer_tracks_the_formula():
     sliders["dilation d"].value = 2
     assert box.output_size == convlib.output_size(7, 3, 2, 1, 2) == 3
     assert step.max == 8 and text.value.endswith("= 3</code>")
+    step.value = 8
+    sliders["dilation d"].value = 3  # n_out = 2: the position is clamped to the last one
+    assert box.output_size == 2 and (step.max, step.value) == (3, 3)
     sliders["input size n"].value = 2  # span 5 > 2 + 2 padded
     assert box.output_size is None and "No output" in text.value
 
