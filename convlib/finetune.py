@@ -1,0 +1,473 @@
+"""The fine-tuning experiment: six ways to adapt a pretrained CNN to a small target task.
+
+The pretrained networks (:mod:`convlib.pretrain`) know noisy digits 0-4 (the *broad* one
+also their orientation); the target task is noisy digits 5-9 with ``budget`` labelled
+images per class. Every strategy starts from the same network, trains for the same
+number of steps with the same optimizer, learning rate and augmentation
+(:func:`convlib.pretrain.augment`), and is judged on the same held-out target images:
+
+``scratch``
+    Random initial weights, everything trained: the baseline to beat.
+``probe``
+    Linear probe: the pretrained network frozen, only a new final layer trained.
+``partial``
+    Partial freezing: the first convolution frozen, the rest (and a new final layer) trained.
+``full``
+    Full fine-tuning: every weight trained, with a new final layer.
+``discriminative``
+    Discriminative learning rates: every layer trained, each layer a factor
+    ``layer_decay`` slower than the layer above it (the new final layer at ``lr``).
+``lora``
+    LoRA on both convolutions (:mod:`convlib.lora`, rank ``lora_rank``): the convolution
+    weights frozen, low-rank updates and the two-layer classifier head trained.
+
+A new final layer replaces the source's, whose classes are not the target's. After
+adaptation the source's final layer is put back on a copy, and its accuracy on the
+held-out source images measures how much of the source task was forgotten.
+
+The grid (:func:`grid`): every strategy and budget from the broad source on the noisy
+target (the main table); at 5 labels per class also the narrow source (what a narrow
+source task transfers), a clean target (an easy target) and an inverted target (a
+domain the source never showed).
+
+``python -m convlib.finetune`` runs the grid and prints the tables; ``--csv PATH`` also
+writes one row per run. The committed table ``convlib/checkpoints/finetune_results.csv``
+is written by ``python -m convlib.finetune --csv convlib/checkpoints/finetune_results.csv``
+(about ten minutes on one core). Each run is reproducible bit for bit on one machine (one
+thread, deterministic algorithms, fixed seeds); another CPU may round differently and
+move an accuracy by an image or two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import csv
+import math
+import statistics
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from .lora import apply_lora
+from .models import DigitsCNN, evaluate, make_loader, train
+from .pretrain import (
+    TransferData,
+    augment,
+    build_model,
+    load_checkpoint,
+    source_accuracy,
+    transfer_data,
+)
+
+__all__ = [
+    "STRATEGIES",
+    "BUDGETS",
+    "SEEDS",
+    "RESULTS",
+    "Recipe",
+    "RunResult",
+    "labelled_subset",
+    "adapt_model",
+    "finetune",
+    "run_grid",
+    "grid",
+    "write_csv",
+    "read_csv",
+    "summarize",
+    "format_table",
+    "main",
+]
+
+STRATEGIES = ("scratch", "probe", "partial", "full", "discriminative", "lora")
+BUDGETS = (1, 5, 10, 50)
+SEEDS = (0, 1, 2, 3, 4)
+RESULTS = Path(__file__).parent / "checkpoints" / "finetune_results.csv"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Training settings shared by every strategy (one recipe, so the comparison is fair)."""
+
+    steps: int = 300
+    lr: float = 2e-3
+    batch_size: int = 64
+    layer_decay: float = 3.0
+    lora_rank: int = 4
+    lora_alpha: float = 8.0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One run. Accuracies are fractions; ``source_acc`` is NaN for ``scratch`` (it has no
+    source head); ``trainable`` counts the parameters the optimizer updates."""
+
+    source: str
+    target: str
+    strategy: str
+    budget: int
+    seed: int
+    target_acc: float
+    source_acc: float
+    trainable: int
+
+
+def labelled_subset(
+    data: TransferData, budget: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``budget`` images per target class drawn from the pool (without replacement), and
+    their labels. The draw depends on ``seed`` only, so every strategy sees the same images.
+
+    >>> x, y = labelled_subset(transfer_data(), budget=2, seed=0)
+    >>> tuple(x.shape), y.tolist()
+    ((10, 1, 8, 8), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4])
+    """
+    pool_size = min(len(p) for p in data.target_pool)
+    if isinstance(budget, bool) or not isinstance(budget, int) or not 1 <= budget <= pool_size:
+        raise ValueError(f"budget must be an int between 1 and {pool_size}, got {budget!r}")
+    rng = np.random.default_rng(seed)
+    picks = [torch.from_numpy(rng.choice(len(p), budget, replace=False)) for p in data.target_pool]
+    x = torch.cat([p[i] for p, i in zip(data.target_pool, picks)])
+    y = torch.arange(len(picks)).repeat_interleave(budget)
+    return x, y
+
+
+def _layers(model: DigitsCNN) -> list[nn.Module]:
+    """The layers that hold weights, from the input up (conv1, conv2, linear1, linear2)."""
+    return [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+def adapt_model(
+    strategy: str,
+    pretrained: DigitsCNN | None = None,
+    seed: int = 0,
+    recipe: Recipe = Recipe(),
+    num_classes: int = 5,
+) -> tuple[DigitsCNN, list[dict]]:
+    """The network ``strategy`` starts from, and the optimizer's parameter groups.
+
+    ``pretrained`` is the source network (default: the committed broad one). ``seed``
+    fixes the random weights (all of them for ``scratch``, the new final layer otherwise).
+
+    >>> model, groups = adapt_model("probe")
+    >>> sum(p.numel() for p in model.parameters() if p.requires_grad)  # new final layer: 128*5+5
+    645
+    >>> model, groups = adapt_model("discriminative")
+    >>> [round(g["lr"], 6) for g in groups]              # conv1, conv2, linear1, linear2
+    [7.4e-05, 0.000222, 0.000667, 0.002]
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    torch.manual_seed(seed)
+    model = build_model(num_classes)
+    if strategy != "scratch":
+        pretrained = pretrained if pretrained is not None else load_checkpoint()
+        old = pretrained.state_dict()
+        new_head = {f"head.{len(model.head) - 1}.{n}" for n in ("weight", "bias")}
+        model.load_state_dict(
+            {k: (v if k in new_head else old[k]) for k, v in model.state_dict().items()}
+        )
+    layers = _layers(model)
+    if strategy == "probe":
+        model.requires_grad_(False)
+        layers[-1].requires_grad_(True)
+    elif strategy == "partial":
+        layers[0].requires_grad_(False)
+    elif strategy == "lora":
+        apply_lora(model, recipe.lora_rank, recipe.lora_alpha)  # freezes every weight
+        model.head.requires_grad_(True)
+    if strategy == "discriminative":
+        depth = len(layers)
+        groups = [
+            {
+                "params": list(m.parameters()),
+                "lr": recipe.lr / recipe.layer_decay ** (depth - 1 - i),
+            }
+            for i, m in enumerate(layers)
+        ]
+    else:
+        groups = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": recipe.lr}]
+    return model, groups
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Evaluation on one thread as well, so a run's numbers do not depend on the core count."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def finetune(
+    strategy: str,
+    budget: int,
+    seed: int,
+    *,
+    source: str = "broad",
+    target: str = "noisy",
+    recipe: Recipe = Recipe(),
+    pretrained: DigitsCNN | None = None,
+    data: TransferData | None = None,
+    return_model: bool = False,
+) -> RunResult | tuple[RunResult, DigitsCNN]:
+    """Adapt the ``source`` network with ``strategy`` from ``budget`` labelled images per
+    class of the ``target`` task; measure target and source accuracy.
+
+    ``source`` is ``"broad"`` or ``"narrow"``, ``target`` one of ``"noisy"`` (the main
+    task), ``"clean"`` or ``"inverted"`` (see :func:`convlib.pretrain.transfer_data`).
+    Pass ``pretrained``/``data`` (matching ``source`` and ``target``) to avoid reloading
+    them in a loop.
+
+    >>> r = finetune("probe", budget=1, seed=0, recipe=Recipe(steps=5))
+    >>> r.strategy, r.trainable, 0.0 <= r.target_acc <= 1.0
+    ('probe', 645, True)
+    """
+    data = data if data is not None else transfer_data(target, source)
+    if (data.source, data.target) != (source, target):
+        raise ValueError(
+            f"data holds source {data.source!r} and target {data.target!r}, "
+            f"not {source!r} and {target!r}"
+        )
+    pretrained = pretrained if pretrained is not None else load_checkpoint(source)
+    x, y = labelled_subset(data, budget, seed)
+    with _one_thread():
+        model, groups = adapt_model(strategy, pretrained, seed, recipe, len(data.target_pool))
+        # Tiny labelled sets are repeated so that every strategy and budget takes the same
+        # number of optimizer steps on batches of about the same size.
+        reps = max(1, (4 * recipe.batch_size) // len(x))
+        loader = make_loader(x.repeat(reps, 1, 1, 1), y.repeat(reps), recipe.batch_size)
+        epochs = math.ceil(recipe.steps / len(loader))
+        train(
+            model, loader, epochs=epochs, lr=recipe.lr, param_groups=groups, augment=augment,
+            seed=seed, progress=False,
+        )  # fmt: skip
+        test = make_loader(data.target_test, data.target_test_labels, 1024, shuffle=False)
+        target_acc = evaluate(model, test)[1]
+        source_acc = math.nan
+        if strategy != "scratch":
+            # forgetting: the adapted network with the source's own final layer put back
+            probe = copy.deepcopy(model)
+            probe.head[-1] = copy.deepcopy(pretrained.head[-1])
+            source_acc = source_accuracy(probe, data)
+    trainable = sum(p.numel() for g in groups for p in g["params"])
+    result = RunResult(source, target, strategy, budget, seed, target_acc, source_acc, trainable)
+    return (result, model) if return_model else result
+
+
+Run = tuple[str, str, str, int, int]  # (source, target, strategy, budget, seed)
+
+
+def grid(
+    strategies: Sequence[str] = STRATEGIES,
+    budgets: Sequence[int] = BUDGETS,
+    seeds: Sequence[int] = SEEDS,
+    side_budgets: Sequence[int] = (5,),
+    side: bool = True,
+) -> list[Run]:
+    """The runs ``(source, target, strategy, budget, seed)`` of the experiment: every
+    budget from the broad source on the noisy target; with ``side``, ``side_budgets`` from
+    the narrow source (scratch excepted: it has no source) and on the clean and inverted
+    targets.
+
+    >>> len(grid()), len(grid(side=False))
+    (205, 120)
+    """
+    runs = [("broad", "noisy", s, b, seed) for b in budgets for s in strategies for seed in seeds]
+    if side:
+        for source, target in (("narrow", "noisy"), ("broad", "clean"), ("broad", "inverted")):
+            for b in side_budgets:
+                for s in strategies:
+                    if not (source == "narrow" and s == "scratch"):
+                        runs += [(source, target, s, b, seed) for seed in seeds]
+    return runs
+
+
+def run_grid(
+    runs: Iterable[Run], recipe: Recipe = Recipe(), progress: bool = True
+) -> list[RunResult]:
+    """Run every ``(source, target, strategy, budget, seed)`` of ``runs`` (see :func:`grid`).
+
+    >>> rows = run_grid([("broad", "noisy", "probe", 1, 0)], Recipe(steps=2), progress=False)
+    >>> len(rows)
+    1
+    """
+    runs = list(runs)
+    networks: dict[str, DigitsCNN] = {}
+    datasets: dict[tuple[str, str], TransferData] = {}
+    results = []
+    for source, target, strategy, budget, seed in tqdm(
+        runs, desc="fine-tune", disable=not progress
+    ):
+        if source not in networks:
+            networks[source] = load_checkpoint(source)
+        if (source, target) not in datasets:
+            datasets[source, target] = transfer_data(target, source)
+        results.append(
+            finetune(
+                strategy, budget, seed, source=source, target=target, recipe=recipe,
+                pretrained=networks[source], data=datasets[source, target],
+            )
+        )  # fmt: skip
+    return results
+
+
+def write_csv(results: Iterable[RunResult], path: str | Path) -> None:
+    """One row per run; accuracies with 6 decimals (exact for a test set of < 10^6 images)."""
+    names = [f.name for f in fields(RunResult)]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=names, lineterminator="\n")
+        writer.writeheader()
+        for r in results:
+            row = asdict(r)
+            for key in ("target_acc", "source_acc"):
+                row[key] = "" if math.isnan(row[key]) else f"{row[key]:.6f}"
+            writer.writerow(row)
+
+
+def read_csv(path: str | Path = RESULTS) -> list[RunResult]:
+    """The rows :func:`write_csv` wrote (default: the committed results).
+
+    >>> rows = read_csv()
+    >>> sorted({r.strategy for r in rows}) == sorted(STRATEGIES)
+    True
+    """
+    with open(path, newline="") as f:
+        return [
+            RunResult(
+                row["source"], row["target"], row["strategy"], int(row["budget"]), int(row["seed"]),
+                float(row["target_acc"]),
+                float(row["source_acc"]) if row["source_acc"] else math.nan,
+                int(row["trainable"]),
+            )
+            for row in csv.DictReader(f)
+        ]  # fmt: skip
+
+
+def summarize(
+    results: Iterable[RunResult], field: str = "target_acc"
+) -> dict[tuple[str, str, str, int], tuple[float, float, int]]:
+    """``(source, target, strategy, budget) -> (mean, sample std, number of seeds)`` of
+    ``field`` (``"target_acc"`` or ``"source_acc"``).
+
+    >>> rows = [RunResult("broad", "noisy", "full", 5, s, a, 0.9, 10)
+    ...         for s, a in enumerate([0.7, 0.8])]
+    >>> {k: tuple(round(v, 4) for v in val) for k, val in summarize(rows).items()}
+    {('broad', 'noisy', 'full', 5): (0.75, 0.0707, 2)}
+    """
+    groups: dict[tuple[str, str, str, int], list[float]] = {}
+    for r in results:
+        key = (r.source, r.target, r.strategy, r.budget)
+        groups.setdefault(key, []).append(getattr(r, field))
+    return {
+        key: (
+            statistics.fmean(v),
+            statistics.stdev(v) if len(v) > 1 else 0.0,
+            len(v),
+        )
+        for key, v in groups.items()
+    }
+
+
+def format_table(
+    results: Sequence[RunResult],
+    source: str = "broad",
+    target: str = "noisy",
+    field: str = "target_acc",
+) -> str:
+    """A text table of the runs from ``source`` on ``target`` (scratch included whatever
+    the source): one row per strategy, one column per budget, ``mean ± std`` in %, and
+    the number of trained parameters.
+    """
+    rows = [
+        r for r in results
+        if r.target == target and (r.source == source or r.strategy == "scratch")
+    ]  # fmt: skip
+    stats = {(k[2], k[3]): v for k, v in summarize(rows, field).items()}
+    budgets = sorted({b for (_, b) in stats})
+    strategies = [s for s in STRATEGIES if any(k[0] == s for k in stats)]
+    trainable = {r.strategy: r.trainable for r in rows}
+    head = f"{'strategy':<15}" + "".join(f"{f'{b}/class':>14}" for b in budgets)
+    head += f"{'trained':>10}"
+    lines = [head, "-" * len(head)]
+    for s in strategies:
+        cells = ""
+        for b in budgets:
+            mean, std, _ = stats.get((s, b), (math.nan, math.nan, 0))
+            if math.isnan(mean):
+                cells += f"{'-':>14}"
+            else:
+                cells += f"{100 * mean:>8.1f} ± {100 * std:>3.1f}"
+        lines.append(f"{s:<15}{cells}{trainable[s]:>10,}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m convlib.finetune",
+        description="Fine-tuning strategies against training from scratch, on few labels.",
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    parser.add_argument(
+        "--budgets",
+        type=int,
+        nargs="+",
+        default=list(BUDGETS),
+        help="labelled images per class, broad source, noisy target",
+    )
+    parser.add_argument(
+        "--side-budgets",
+        type=int,
+        nargs="+",
+        default=[5],
+        help="budgets of the side experiments (narrow source; clean and inverted targets)",
+    )
+    parser.add_argument("--no-side", action="store_true", help="skip the side experiments")
+    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
+    parser.add_argument("--steps", type=int, default=Recipe.steps)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke test: seed 0, 5 labels per class, no side experiments, 30 steps",
+    )
+    parser.add_argument("--csv", type=Path, help="also write one row per run to this file")
+    args = parser.parse_args(argv)  # fmt: skip
+    if args.quick:
+        args.seeds, args.budgets, args.no_side, args.steps = [0], [5], True, 30
+    recipe = Recipe(steps=args.steps)
+    runs = grid(args.strategies, args.budgets, args.seeds, args.side_budgets, not args.no_side)
+    results = run_grid(runs, recipe)
+    if args.csv:
+        write_csv(results, args.csv)
+    seeds = ", ".join(map(str, args.seeds))
+    print(f"{recipe}; seeds {seeds}.")
+    done = {(r.source, r.target) for r in results}
+    titles = {
+        ("broad", "noisy"): "broad source -> noisy target (the main experiment)",
+        ("narrow", "noisy"): "narrow source -> noisy target",
+        ("broad", "clean"): "broad source -> clean target (an easy target)",
+        ("broad", "inverted"): "broad source -> inverted target (a domain the source never saw)",
+    }
+    for (source, target), title in titles.items():
+        if (source, target) in done:
+            print(f"\nTarget accuracy (%), {title}; mean ± std over seeds:")
+            print(format_table(results, source, target))
+    if ("broad", "noisy") in done and any(r.strategy != "scratch" for r in results):
+        print("\nSource accuracy (%) after adapting the broad source to the noisy target:")
+        print(format_table(
+            [r for r in results if r.strategy != "scratch"], "broad", "noisy", "source_acc"
+        ))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
