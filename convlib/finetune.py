@@ -357,7 +357,7 @@ def summarize(
     results: Iterable[RunResult], field: str = "target_acc"
 ) -> dict[tuple[str, str, str, int], tuple[float, float, int]]:
     """``(source, target, strategy, budget) -> (mean, sample std, number of seeds)`` of
-    ``field`` (``"target_acc"`` or ``"source_acc"``).
+    ``field`` (``"target_acc"`` or ``"source_acc"``); NaN values are left out.
 
     >>> rows = [RunResult("broad", "noisy", "full", 5, s, a, 0.9, 10)
     ...         for s, a in enumerate([0.7, 0.8])]
@@ -366,8 +366,9 @@ def summarize(
     """
     groups: dict[tuple[str, str, str, int], list[float]] = {}
     for r in results:
-        key = (r.source, r.target, r.strategy, r.budget)
-        groups.setdefault(key, []).append(getattr(r, field))
+        value = getattr(r, field)
+        if not math.isnan(value):  # scratch has no source accuracy
+            groups.setdefault((r.source, r.target, r.strategy, r.budget), []).append(value)
     return {
         key: (
             statistics.fmean(v),
