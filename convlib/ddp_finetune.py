@@ -55,6 +55,13 @@ def weights_digest(model: torch.nn.Module) -> str:
     return h.hexdigest()
 
 
+def _say(line: str) -> None:
+    # One write per line: the ranks share one output pipe, and with unbuffered output a
+    # print() writes the text and its newline separately, so lines could interleave.
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="torchrun --standalone --nproc_per_node=2 -m convlib.ddp_finetune",
@@ -106,9 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
     model.cpu()
     digest = weights_digest(model)
-    print(
-        f"rank {rank}/{world}: trained on {seen} images, weights sha256 {digest[:16]}", flush=True
-    )
+    _say(f"rank {rank}/{world}: trained on {seen} images, weights sha256 {digest[:16]}")
     mine = torch.tensor(list(bytes.fromhex(digest)), dtype=torch.int64)
     everyone = [torch.empty_like(mine) for _ in range(world)]
     dist.all_gather(everyone, mine)
@@ -117,10 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         test = make_loader(data.target_test, data.target_test_labels, 1024, shuffle=False)
         acc = evaluate(model, test)[1]
         if args.no_ddp:
-            print(f"rank 0: without DDP the {world} copies {'agree' if same else 'differ'}")
+            _say(f"rank 0: without DDP the {world} copies {'agree' if same else 'differ'}")
         else:
             assert same, f"ranks disagree: {[bytes(d.tolist()).hex()[:16] for d in everyone]}"
-            print(f"rank 0: all {world} ranks hold identical weights; target accuracy {acc:.3f}")
+            _say(f"rank 0: all {world} ranks hold identical weights; target accuracy {acc:.3f}")
     dist.destroy_process_group()
     return 0
 
