@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -76,22 +78,37 @@ def autograder_zip(out: Path) -> Path:
     return zip_path
 
 
-def grade(zip_path: Path, submission: Path) -> dict:
-    """Grade one submission with ``otter run``; return otter's results dictionary."""
+def grade(zip_path: Path, submission: Path, timeout: float = 900) -> dict:
+    """Grade one submission with ``otter run``; return otter's results dictionary.
+
+    Each test has its own time limit, but code at the top level of a submission is not
+    inside any test: a submission that runs longer than ``timeout`` seconds in all is
+    stopped and gets no points, with ``"timed_out": True`` in the result.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / submission.name
         shutil.copy(submission, copy)
-        result = subprocess.run(
-            OTTER + ["run", "--no-logo", "-a", str(zip_path.resolve()), "-o", tmp, str(copy)],
-            capture_output=True,
-            text=True,
+        command = OTTER + ["run", "--no-logo", "-a", str(zip_path.resolve()), "-o", tmp, str(copy)]
+        # a new session, so that a timeout stops the submission's kernel too
+        process = subprocess.Popen(
+            command,
             cwd=tmp,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            return {"tests": [], "timed_out": True}
         results_file = Path(tmp) / "results.json"
         if not results_file.exists():
             raise RuntimeError(
                 f"otter run produced no results for {submission}:\n"
-                f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+                f"{stdout[-3000:]}\n{stderr[-3000:]}"
             )
         return json.loads(results_file.read_text())
 
@@ -189,6 +206,8 @@ def grade_folder(folder: Path, submissions: Path, csv_path: Path) -> None:
         for t in results.get("tests", []):
             row[t["name"]] = t.get("score", 0)
         row["total"], row["possible"] = autograded_score(results)
+        if results.get("timed_out"):
+            row["note"] = "stopped: ran longer than the grading time limit"
         rows.append(row)
         print(f"{submission.name}: {row['total']:g}/{row['possible']:g}", flush=True)
     fields = sorted(
