@@ -45,8 +45,10 @@ with ``padding_mode="zeros"`` the pad entries are constants and are cropped away
 with ``"reflect"``, ``"replicate"`` or ``"circular"`` the gradient of every copied
 border entry folds back onto the input entry it copied.
 
-Memory: the im2col matrices are built for a chunk of the batch at a time, so the
-temporaries stay within a fixed budget whatever the batch size.
+Memory and speed: the im2col matrix is built for a chunk at a time (a few images, or a
+band of rows of one image), so the temporaries stay within a fixed budget whatever the
+batch size, and in the CPU caches between the copy that builds them and the product
+that reads them.
 """
 
 from __future__ import annotations
@@ -63,8 +65,9 @@ from .padding import pad_spatial
 
 __all__ = ["conv1d_backward", "conv2d_backward", "conv3d_backward"]
 
-# bytes of im2col columns (and of their gradient) per batch chunk
-_CHUNK_BYTES = 16 * 2**20
+# Bytes of the im2col matrix of one chunk (images, or rows of one image): small enough to
+# stay in the CPU caches between the copy that builds it and the matmul that reads it.
+_CHUNK_BYTES = 2 * 2**20
 
 # np.pad's names for conv's padding modes (the index map m of the docstring)
 _INDEX_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -131,68 +134,68 @@ def _im2col(xp: np.ndarray, kernel: tuple[int, ...], p: ConvParams) -> np.ndarra
     return win.transpose((0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd)))
 
 
-def _chunk(per_sample_elements: int, dtype: np.dtype) -> int:
-    return max(1, _CHUNK_BYTES // max(per_sample_elements * dtype.itemsize, 1))
+def _chunks(n: int, out_spatial: tuple[int, ...], row_elements: int, itemsize: int):
+    """Batch chunks ``(n0, n1, r0, r1)``: whole images while an image's im2col matrix
+    fits the budget, else bands of rows of the first output axis, one image at a time."""
+    row_bytes = max(row_elements * itemsize, 1)
+    image_bytes = out_spatial[0] * row_bytes
+    if image_bytes <= _CHUNK_BYTES:
+        step = max(1, _CHUNK_BYTES // max(image_bytes, 1))
+        for n0 in range(0, n, step):
+            yield n0, min(n, n0 + step), 0, out_spatial[0]
+    else:
+        rows = max(1, _CHUNK_BYTES // row_bytes)
+        for n0 in range(n):
+            for r0 in range(0, out_spatial[0], rows):
+                yield n0, n0 + 1, r0, min(out_spatial[0], r0 + rows)
 
 
-def _grad_weight(g: np.ndarray, xp: np.ndarray, kernel: tuple[int, ...],
-                 p: ConvParams) -> np.ndarray:
-    """dw[o, c, k] = sum_{n, i} g[n, o, i] * xp[n, c, s*i + d*k], chunk by chunk."""
-    n, c_in = xp.shape[:2]
-    c_out, groups = g.shape[1], p.groups
-    positions = int(np.prod(g.shape[2:]))
-    cg_k = (c_in // groups) * int(np.prod(kernel))
-    cols_view = _im2col(xp, kernel, p)
-    g_g = g.reshape(n, groups, c_out // groups, positions)
-    dw = np.zeros((groups, c_out // groups, cg_k), dtype=xp.dtype)
-    step = _chunk(groups * cg_k * positions, xp.dtype)
-    for start in range(0, n, step):
-        stop = min(start + step, n)
-        cols = np.ascontiguousarray(cols_view[start:stop])
-        cols = cols.reshape(stop - start, groups, cg_k, positions)
-        # (O_g, P) @ (P, C_g*K) for every sample and group, summed over the samples
-        dw += np.matmul(g_g[start:stop], cols.swapaxes(-1, -2)).sum(axis=0)
-    return dw.reshape(c_out, c_in // groups, *kernel)
+def _grads(g: np.ndarray, xp: np.ndarray, w: np.ndarray,
+           p: ConvParams) -> tuple[np.ndarray, np.ndarray]:
+    """Gradients of the padded input and of the weight, one chunk at a time.
 
-
-def _grad_padded_input_col2im(g: np.ndarray, w: np.ndarray, xp_shape: tuple[int, ...],
-                              p: ConvParams) -> np.ndarray:
-    """dxp by col2im: w^T @ g gives each window's gradient; add it back where it came from.
-
-    The same sum as the transposed convolution, without multiplying the zeros that
-    dilating ``g`` by the stride inserts, and with one matmul whose output has
-    ``C_in * K`` rows even when ``C_in`` is small (the first layer of a CNN).
+    For each chunk: copy its windows into the im2col matrix ``cols`` (C_in*K rows, one
+    column per output position) and take
+    ``dw += g @ cols^T`` — dw[o, c, k] = sum_{n,i} g[n, o, i] * xp[n, c, s*i + d*k] — and
+    ``dcols = w^T @ g``, whose entries col2im adds back to where each window came from.
     """
-    n, c_in = xp_shape[:2]
-    c_out, kernel, groups = w.shape[0], tuple(w.shape[2:]), p.groups
+    nd = p.nd
+    n, c_in = xp.shape[:2]
+    c_out, c_g = w.shape[:2]
+    kernel, groups = tuple(w.shape[2:]), p.groups
     out_spatial = tuple(g.shape[2:])
-    positions = int(np.prod(out_spatial))
-    cg_k = (c_in // groups) * int(np.prod(kernel))
-    # (G, C_g*K, O_g): the in/out swap of the derivation
+    cg_k = c_g * int(np.prod(kernel))
+    cols_view = _im2col(xp, kernel, p)  # (N, C_in, *kernel, *out), a view
+    # (G, C_g*K, O_g): the weight with its in and out channels swapped, for dcols
     w_t = np.ascontiguousarray(w.reshape(groups, c_out // groups, cg_k).transpose(0, 2, 1))
-    g_g = g.reshape(n, groups, c_out // groups, positions)
-    dxp = np.zeros(xp_shape, dtype=g.dtype)
-    step = _chunk(groups * cg_k * positions, g.dtype)
-    for start in range(0, n, step):
-        stop = min(start + step, n)
-        dcols = np.matmul(w_t, g_g[start:stop]).reshape(stop - start, c_in, *kernel,
-                                                         *out_spatial)
-        target = dxp[start:stop]
+    dw = np.zeros((groups, c_out // groups, cg_k), dtype=xp.dtype)
+    dxp = np.zeros(xp.shape, dtype=xp.dtype)
+    row = int(np.prod(out_spatial[1:])) * c_in * int(np.prod(kernel))
+    every = (slice(None),) * (1 + nd)  # the channel and kernel axes of cols_view
+    for n0, n1, r0, r1 in _chunks(n, out_spatial, row, xp.dtype.itemsize):
+        nb = n1 - n0
+        cols = np.ascontiguousarray(cols_view[(slice(n0, n1), *every, slice(r0, r1))])
+        cols = cols.reshape(nb, groups, cg_k, -1)
+        g_blk = g[n0:n1, :, r0:r1].reshape(nb, groups, c_out // groups, -1)
+        # (O_g, P) @ (P, C_g*K) for every image and group, summed over the images
+        dw += np.matmul(g_blk, cols.swapaxes(-1, -2)).sum(axis=0)
+        dcols = np.matmul(w_t, g_blk).reshape(nb, c_in, *kernel, r1 - r0, *out_spatial[1:])
+        # col2im: tap k of output position i goes back to padded position s*i + d*k
+        target = dxp[n0:n1]
         for tap in np.ndindex(*kernel):
-            where = tuple(
-                slice(d * t, d * t + s * (o - 1) + 1, s)
-                for t, d, s, o in zip(tap, p.dilation, p.stride, out_spatial)
-            )
+            first = r0 * p.stride[0] + tap[0] * p.dilation[0]
+            where = [slice(first, first + p.stride[0] * (r1 - r0 - 1) + 1, p.stride[0])]
+            where += [slice(d * t, d * t + s * (o - 1) + 1, s)
+                      for t, d, s, o in zip(tap[1:], p.dilation[1:], p.stride[1:],
+                                            out_spatial[1:])]
             target[(slice(None), slice(None), *where)] += dcols[(slice(None), slice(None),
                                                                  *tap)]
-    return dxp
+    return dxp, dw.reshape(w.shape)
 
 
 def _numpy_backward(g, x, w, p: ConvParams, bias: bool):
-    kernel = tuple(w.shape[2:])
     xp = pad_spatial(x, p.pad, p.padding_mode)
-    dw = _grad_weight(g, xp, kernel, p)
-    dxp = _grad_padded_input_col2im(g, w, xp.shape, p)
+    dxp, dw = _grads(g, xp, w, p)
     dx = _fold_padding(dxp, p)
     db = g.sum(axis=(0, *range(2, 2 + p.nd))) if bias else None
     return dx, dw, db

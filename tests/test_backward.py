@@ -185,15 +185,18 @@ def test_padding_gradient_folds_back():
     assert dx.tolist() == [[[2.0, 2.0, 2.0, 2.0]]]
 
 
-def test_large_batch_is_chunked(monkeypatch):
-    """Chunking the batch changes nothing but the size of the temporaries."""
+@pytest.mark.parametrize("budget", [1, 3000, 20000])
+def test_chunking_changes_nothing(monkeypatch, budget):
+    """Chunks of rows (budget 1), of one or a few images: the same numbers."""
     rng = np.random.default_rng(1)
-    x, w = rng.normal(size=(5, 2, 6, 6)), rng.normal(size=(3, 2, 3, 3))
+    x, w = rng.normal(size=(5, 2, 7, 6)), rng.normal(size=(4, 1, 3, 2))
     for stride in (1, 2):
-        g = rng.normal(size=(5, 3, *(((6 + 2 - 3) // stride + 1),) * 2))
-        whole = conv2d_backward(g, x, w, stride=stride, padding=1)
-        monkeypatch.setattr(B, "_CHUNK_BYTES", 1)
-        chunked = conv2d_backward(g, x, w, stride=stride, padding=1)
+        out = ((7 + 2 - 3) // stride + 1, (6 + 2 - 3) // stride + 1)  # spans 3 and 3
+        g = rng.normal(size=(5, 4, *out))
+        whole = conv2d_backward(g, x, w, stride=stride, padding=1, dilation=(1, 2), groups=2)
+        monkeypatch.setattr(B, "_CHUNK_BYTES", budget)
+        chunked = conv2d_backward(g, x, w, stride=stride, padding=1, dilation=(1, 2),
+                                  groups=2)
         monkeypatch.undo()
         for a, b in zip(whole, chunked):
             np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
