@@ -61,6 +61,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ._backend import backend_of, describe
 from ._checks import ConvParams, check_conv, check_ndim
+from .conv import _blas_threads, _run_chunks
 from .padding import pad_spatial
 
 __all__ = ["conv1d_backward", "conv2d_backward", "conv3d_backward"]
@@ -134,18 +135,19 @@ def _im2col(xp: np.ndarray, kernel: tuple[int, ...], p: ConvParams) -> np.ndarra
     return win.transpose((0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd)))
 
 
-def _chunks(n: int, out_spatial: tuple[int, ...], row_elements: int, itemsize: int):
-    """Batch chunks ``(n0, n1, r0, r1)``: whole images while an image's im2col matrix
-    fits the budget, else bands of rows of the first output axis, one image at a time."""
+def _chunks(start: int, stop: int, out_spatial: tuple[int, ...], row_elements: int,
+            itemsize: int):
+    """Chunks ``(n0, n1, r0, r1)`` of images ``start:stop``: whole images while an image's
+    im2col matrix fits the budget, else bands of rows of the first output axis."""
     row_bytes = max(row_elements * itemsize, 1)
     image_bytes = out_spatial[0] * row_bytes
     if image_bytes <= _CHUNK_BYTES:
-        step = max(1, _CHUNK_BYTES // max(image_bytes, 1))
-        for n0 in range(0, n, step):
-            yield n0, min(n, n0 + step), 0, out_spatial[0]
+        step = max(1, _CHUNK_BYTES // image_bytes)
+        for n0 in range(start, stop, step):
+            yield n0, min(stop, n0 + step), 0, out_spatial[0]
     else:
         rows = max(1, _CHUNK_BYTES // row_bytes)
-        for n0 in range(n):
+        for n0 in range(start, stop):
             for r0 in range(0, out_spatial[0], rows):
                 yield n0, n0 + 1, r0, min(out_spatial[0], r0 + rows)
 
@@ -158,6 +160,10 @@ def _grads(g: np.ndarray, xp: np.ndarray, w: np.ndarray,
     column per output position) and take
     ``dw += g @ cols^T`` — dw[o, c, k] = sum_{n,i} g[n, o, i] * xp[n, c, s*i + d*k] — and
     ``dcols = w^T @ g``, whose entries col2im adds back to where each window came from.
+
+    The batch is split into as many parts as BLAS has threads; the parts run side by side
+    with single-threaded BLAS (as the forward's chunks do, see ``conv._run_chunks``). Each
+    part owns its images, so its col2im adds never meet another's, and sums its own dw.
     """
     nd = p.nd
     n, c_in = xp.shape[:2]
@@ -168,29 +174,40 @@ def _grads(g: np.ndarray, xp: np.ndarray, w: np.ndarray,
     cols_view = _im2col(xp, kernel, p)  # (N, C_in, *kernel, *out), a view
     # (G, C_g*K, O_g): the weight with its in and out channels swapped, for dcols
     w_t = np.ascontiguousarray(w.reshape(groups, c_out // groups, cg_k).transpose(0, 2, 1))
-    dw = np.zeros((groups, c_out // groups, cg_k), dtype=xp.dtype)
     dxp = np.zeros(xp.shape, dtype=xp.dtype)
     row = int(np.prod(out_spatial[1:])) * c_in * int(np.prod(kernel))
     every = (slice(None),) * (1 + nd)  # the channel and kernel axes of cols_view
-    for n0, n1, r0, r1 in _chunks(n, out_spatial, row, xp.dtype.itemsize):
-        nb = n1 - n0
-        cols = np.ascontiguousarray(cols_view[(slice(n0, n1), *every, slice(r0, r1))])
-        cols = cols.reshape(nb, groups, cg_k, -1)
-        g_blk = g[n0:n1, :, r0:r1].reshape(nb, groups, c_out // groups, -1)
-        # (O_g, P) @ (P, C_g*K) for every image and group, summed over the images
-        dw += np.matmul(g_blk, cols.swapaxes(-1, -2)).sum(axis=0)
-        dcols = np.matmul(w_t, g_blk).reshape(nb, c_in, *kernel, r1 - r0, *out_spatial[1:])
-        # col2im: tap k of output position i goes back to padded position s*i + d*k
-        target = dxp[n0:n1]
-        for tap in np.ndindex(*kernel):
-            first = r0 * p.stride[0] + tap[0] * p.dilation[0]
-            where = [slice(first, first + p.stride[0] * (r1 - r0 - 1) + 1, p.stride[0])]
-            where += [slice(d * t, d * t + s * (o - 1) + 1, s)
-                      for t, d, s, o in zip(tap[1:], p.dilation[1:], p.stride[1:],
-                                            out_spatial[1:])]
-            target[(slice(None), slice(None), *where)] += dcols[(slice(None), slice(None),
-                                                                 *tap)]
-    return dxp, dw.reshape(w.shape)
+    parts = max(1, min(_blas_threads(), n))
+    bounds = [n * i // parts for i in range(parts + 1)]
+    dw_parts = np.zeros((parts, groups, c_out // groups, cg_k), dtype=xp.dtype)
+
+    def work(part: int) -> None:
+        dw = dw_parts[part]
+        for n0, n1, r0, r1 in _chunks(bounds[part], bounds[part + 1], out_spatial, row,
+                                      xp.dtype.itemsize):
+            nb = n1 - n0
+            cols = np.ascontiguousarray(cols_view[(slice(n0, n1), *every, slice(r0, r1))])
+            cols = cols.reshape(nb, groups, cg_k, -1)
+            g_blk = g[n0:n1, :, r0:r1].reshape(nb, groups, c_out // groups, -1)
+            # (O_g, P) @ (P, C_g*K) for every image and group, summed over the images
+            dw += np.matmul(g_blk, cols.swapaxes(-1, -2)).sum(axis=0)
+            dcols = np.matmul(w_t, g_blk).reshape(nb, c_in, *kernel, r1 - r0,
+                                                  *out_spatial[1:])
+            # col2im: tap k of output position i goes back to padded position s*i + d*k
+            target = dxp[n0:n1]
+            for tap in np.ndindex(*kernel):
+                first = r0 * p.stride[0] + tap[0] * p.dilation[0]
+                where = [slice(first, first + p.stride[0] * (r1 - r0 - 1) + 1, p.stride[0])]
+                where += [slice(d * t, d * t + s * (o - 1) + 1, s)
+                          for t, d, s, o in zip(tap[1:], p.dilation[1:], p.stride[1:],
+                                                out_spatial[1:])]
+                target[(slice(None), slice(None), *where)] += dcols[(slice(None),
+                                                                     slice(None), *tap)]
+
+    # side by side only when there is enough work to pay for the threads
+    parallel = n * int(np.prod(out_spatial[:1])) * row * xp.dtype.itemsize >= 4 * _CHUNK_BYTES
+    _run_chunks(work, range(parts), parallel)
+    return dxp, dw_parts.sum(axis=0).reshape(w.shape)
 
 
 def _numpy_backward(g, x, w, p: ConvParams, bias: bool):
