@@ -493,6 +493,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _measuring_options(argv: Sequence[str]) -> list[str]:
+    """The options that change what is measured (not where the results are written)."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--json", "--markdown"):
+            skip = True
+        elif not arg.startswith(("--json=", "--markdown=")):
+            kept.append(arg)
+    return kept
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print its tables; returns the exit status (1 if a result
     is wrong). ``argv`` are the command-line options (default: ``sys.argv[1:]``).
@@ -508,7 +521,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeat = args.repeat or (1 if args.quick else 9)
     threads = args.threads or _cores()
     pause = _PAUSE_S / 10 if args.quick else _PAUSE_S
-    command = " ".join(["python -m convlib.bench", *(sys.argv[1:] if argv is None else argv)])
+    command = " ".join(["python -m convlib.bench", *_measuring_options(
+        sys.argv[1:] if argv is None else argv)])
 
     import torch
 

@@ -33,6 +33,8 @@ def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
     assert memory["beyond_mb"] == pytest.approx(memory["peak_mb"] - memory["output_mb"])
     assert data["machine"]["cores"] >= 1 and data["machine"]["numpy"] == np.__version__
     printed = capsys.readouterr().out
+    # the command shown is the one that measures: where results go is left out
+    assert "- command: `python -m convlib.bench --quick --repeat 2`" in printed
     assert out_md.read_text().strip() == printed.strip()
     assert "| conv2d backward dx+dw |" in printed and "torch autograd" in printed
     assert "im2col takes" in printed
