@@ -45,6 +45,7 @@ import numpy as np
 __all__ = ["main", "machine_info"]
 
 _PAUSE_S = 0.2  # lets BLAS/OpenMP worker threads go idle between timing blocks
+_MIN_BLOCK_S = 0.2  # fast calls are repeated until a timing block lasts this long
 
 
 @dataclass
@@ -184,10 +185,18 @@ def _load_end(load: Load) -> Load:
 # ----------------------------------------------------------------------------- timing
 
 
-def _time_block(fn: Callable[[], Any], repeat: int) -> list[float]:
+def _block_size(repeat: int, first: float, min_block_s: float) -> int:
+    """At least ``repeat`` calls, more for fast calls until the block lasts ``min_block_s``:
+    a median of many millisecond-long calls is less at the mercy of one busy moment."""
+    return max(repeat, min(200, math.ceil(min_block_s / max(first, 1e-9))))
+
+
+def _time_block(fn: Callable[[], Any], repeat: int, min_block_s: float = 0.0) -> list[float]:
+    start = time.perf_counter()
     fn()  # warm-up: caches, allocator, lazy initialisation
+    first = time.perf_counter() - start
     times = []
-    for _ in range(repeat):
+    for _ in range(_block_size(repeat, first, min_block_s)):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
@@ -207,8 +216,9 @@ def _conv_flops(n, c_in, c_out, kernel, out_spatial, groups=1) -> float:
 
 
 def _run_cases(cases: Sequence[Case], repeat: int, progress: bool = True,
-               timer: Callable[[Callable[[], Any], int], list[float]] = _time_block,
-               tolerance: float = 1e-3, pause: float = _PAUSE_S) -> list[Result]:
+               timer: Callable[..., list[float]] = _time_block,
+               tolerance: float = 1e-3, pause: float = _PAUSE_S,
+               min_block_s: float = 0.0) -> list[Result]:
     """Check then time each case: a block of convlib repeats, a pause, a block of
     reference repeats, a pause, in up to three alternating rounds."""
     results = []
@@ -222,9 +232,9 @@ def _run_cases(cases: Sequence[Case], repeat: int, progress: bool = True,
         mine: list[float] = []
         ref: list[float] = []
         for k in per_round:
-            mine += timer(case.convlib, k)
+            mine += timer(case.convlib, k, min_block_s)
             time.sleep(pause)
-            ref += timer(case.reference, k)
+            ref += timer(case.reference, k, min_block_s)
             time.sleep(pause)
         t_mine, t_ref = statistics.median(mine), statistics.median(ref)
         ratio = t_ref / t_mine
@@ -240,7 +250,7 @@ def _run_cases(cases: Sequence[Case], repeat: int, progress: bool = True,
             convlib_min_ms=1e3 * min(mine), reference_min_ms=1e3 * min(ref),
             gflops_convlib=case.flops / t_mine / 1e9, gflops_reference=case.flops / t_ref / 1e9,
             ratio=ratio, target=case.target, status=status, max_rel_error=err,
-            repeats=repeat,
+            repeats=min(len(mine), len(ref)),
         ))
     return results
 
@@ -362,14 +372,18 @@ def _memory_peak(quick: bool = False, limit_mb: float = 256.0) -> Memory:
 # ----------------------------------------------------------------------------- GPU rows
 
 
-def _cuda_timer(fn: Callable[[], Any], repeat: int) -> list[float]:
+def _cuda_timer(fn: Callable[[], Any], repeat: int, min_block_s: float = 0.0) -> list[float]:
     import torch
 
     for _ in range(3):  # warm-up: cuDNN algorithm choice, allocator, kernels loaded
         fn()
     torch.cuda.synchronize()
+    start = time.perf_counter()
+    fn()
+    torch.cuda.synchronize()
+    first = time.perf_counter() - start
     times = []
-    for _ in range(repeat):
+    for _ in range(_block_size(repeat, first, min_block_s)):
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
         fn()
@@ -479,8 +493,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Time convlib's NumPy fast path against torch (and scipy) in one run.",
     )
     parser.add_argument("--repeat", type=int, default=None,
-                        help="timed repeats per side and row (median reported; default 9, "
-                             "1 with --quick)")
+                        help="timed repeats per side and row, at least (fast calls are "
+                             "repeated until each block lasts 0.2 s); the median is "
+                             "reported (default 9, 1 with --quick)")
     parser.add_argument("--quick", action="store_true",
                         help="tiny shapes: checks that everything runs, measures nothing")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
@@ -521,6 +536,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeat = args.repeat or (1 if args.quick else 9)
     threads = args.threads or _cores()
     pause = _PAUSE_S / 10 if args.quick else _PAUSE_S
+    min_block_s = 0.0 if args.quick else _MIN_BLOCK_S
     command = " ".join(["python -m convlib.bench", *_measuring_options(
         sys.argv[1:] if argv is None else argv)])
 
@@ -552,9 +568,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             # TF32 convolutions round to 10 mantissa bits: compare more loosely then
             tf32 = torch.backends.cudnn.allow_tf32 or torch.backends.cuda.matmul.allow_tf32
             results = _run_cases(_torch_cases("cuda", args.quick), repeat, timer=_cuda_timer,
-                                 tolerance=1e-2 if tf32 else 1e-3, pause=pause)
+                                 tolerance=1e-2 if tf32 else 1e-3, pause=pause,
+                                 min_block_s=min_block_s)
         else:
-            results = _run_cases(_cpu_cases(args.quick), repeat, pause=pause)
+            results = _run_cases(_cpu_cases(args.quick), repeat, pause=pause,
+                                 min_block_s=min_block_s)
             print("[memory] conv2d peak under tracemalloc ...", file=sys.stderr, flush=True)
             memory = _memory_peak(args.quick)
         load = _load_end(load)

@@ -90,3 +90,10 @@ def test_cuda_quick_run(tmp_path):
 def test_bad_repeat():
     with pytest.raises(SystemExit, match="--repeat must be at least 1"):
         bench.main(["--repeat", "0"])
+
+
+def test_fast_calls_get_more_repeats():
+    assert bench._block_size(9, first=0.5, min_block_s=0.2) == 9
+    assert bench._block_size(9, first=0.004, min_block_s=0.2) == 50
+    assert bench._block_size(9, first=1e-7, min_block_s=0.2) == 200
+    assert len(bench._time_block(lambda: None, 3, min_block_s=0.0)) == 3
