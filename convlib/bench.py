@@ -442,7 +442,7 @@ def _format_table(results: Sequence[Result]) -> str:
         lines.append(
             f"| {r.name} | {r.shape} | {r.convlib_ms:.2f} | {r.reference} | "
             f"{r.reference_ms:.2f} | {r.gflops_convlib:.1f} | {r.gflops_reference:.1f} | "
-            f"{r.ratio:.2f}x | {target} | {r.status} |"
+            f"{_fmt_ratio(r.ratio)} | {target} | {r.status} |"
         )
     return "\n".join(lines)
 
@@ -478,6 +478,10 @@ def _format_header(info: dict[str, Any], load: Load, command: str, quick: bool) 
                          "slow down erratically when cores are shared, so these timings "
                          "are unreliable. Run again on a quiet machine.")
     return "\n".join(lines)
+
+
+def _fmt_ratio(ratio: float) -> str:
+    return f"{ratio:.2f}x" if ratio >= 0.1 else f"{ratio:.2g}x"  # 0.0034x, not 0.00x
 
 
 def _fmt_avg(avg) -> str:
