@@ -108,6 +108,16 @@ def _layout(nd: int) -> str:
     return "N, C, " + ", ".join("DHW"[3 - nd :]) if nd <= 3 else f"N, C, {nd} spatial"
 
 
+
+def _check_groups(groups: Any, input: Any, weight: Any) -> int:
+    """``groups`` as an int, or a ``ValueError`` naming it and the shapes."""
+    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
+        raise ValueError(
+            f"groups must be a positive int, got {groups!r}{_shapes(input, weight)}"
+        )
+    return int(groups)
+
+
 def check_conv(
     input: Any,
     weight: Any,
@@ -127,11 +137,7 @@ def check_conv(
     layout = _layout(nd)
     check_ndim(input, nd + 2, "input", layout)
     check_ndim(weight, nd + 2, "weight", "C_out, C_in/groups, " + layout[6:])
-    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
-        raise ValueError(
-            f"groups must be a positive int, got {groups!r}{_shapes(input, weight)}"
-        )
-    groups = int(groups)
+    groups = _check_groups(groups, input, weight)
     c_in, c_out = input.shape[1], weight.shape[0]
     if c_in % groups:
         raise ValueError(
@@ -257,11 +263,7 @@ def check_conv_transpose(
     layout = _layout(nd)
     check_ndim(input, nd + 2, "input", layout)
     check_ndim(weight, nd + 2, "weight", "C_in, C_out/groups, " + layout[6:])
-    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
-        raise ValueError(
-            f"groups must be a positive int, got {groups!r}{_shapes(input, weight)}"
-        )
-    groups = int(groups)
+    groups = _check_groups(groups, input, weight)
     c_in = input.shape[1]
     if c_in % groups:
         raise ValueError(
