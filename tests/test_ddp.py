@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 def torchrun(*args: str) -> str:
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    cmd += ["-m", "convlib.ddp_finetune", "--epochs", "2", *args]
+    cmd += ["-m", "convlib.transfer.ddp_finetune", "--epochs", "2", *args]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stdout + done.stderr

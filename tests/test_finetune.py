@@ -8,9 +8,9 @@ import math
 import pytest
 import torch
 
-from convlib import finetune as ft
-from convlib import pretrain as pt
-from convlib.lora import LoRAConv2d, lora_parameters, merge_lora
+from convlib.models.lora import LoRAConv2d, lora_parameters, merge_lora
+from convlib.transfer import finetune as ft
+from convlib.transfer import pretrain as pt
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from convlib.lora import (
+from convlib.models.lora import (
     LoRAConv2d,
     apply_lora,
     count_parameters,

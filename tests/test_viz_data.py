@@ -1,4 +1,4 @@
-"""Smoke tests of the reader-side modules: convlib.data, convlib.viz, convlib.widgets.
+"""Smoke tests of the teaching aids: convlib.teaching.data, .viz and .widgets.
 
 Figures are drawn with the Agg backend; the tests check what each function promises
 (panels, titles, the numbers written in cells, frame counts, shapes and dtypes), not pixels.
@@ -21,7 +21,7 @@ import torch.nn.functional as F  # noqa: E402
 from matplotlib.animation import FuncAnimation  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from convlib import data, viz  # noqa: E402
+from convlib.teaching import data, viz  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +81,7 @@ def test_data_downloads_nothing():
         "def refuse(*a, **k): raise OSError('network used')\n"
         "socket.socket.connect = refuse\n"
         "socket.create_connection = refuse\n"
-        "from convlib import data\n"
+        "from convlib.teaching import data\n"
         "data.sample_image('grace_hopper'); data.sample_image('china'); data.digits()\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
@@ -235,7 +235,7 @@ def test_receptive_field_figure_gaps():
 
 def test_output_size_explorer_tracks_the_formula():
     import convlib
-    from convlib import widgets
+    from convlib.teaching import widgets
 
     box = widgets.output_size_explorer(7, 3)
     hbox, text, picture = box.children
@@ -256,14 +256,14 @@ def test_output_size_explorer_tracks_the_formula():
 
 
 def test_output_size_text():
-    from convlib import widgets
+    from convlib.teaching import widgets
 
     assert widgets.output_size_text(5, 3).endswith("= 3")
     assert "larger than the padded input 3" in widgets.output_size_text(3, 5, p=0, d=1)
 
 
 def test_kernel_explorer_fills_the_grid_and_draws():
-    from convlib import widgets
+    from convlib.teaching import widgets
 
     image = np.random.default_rng(0).random((16, 16))
     kernels = {"sobel x": np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]]),

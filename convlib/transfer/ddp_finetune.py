@@ -2,7 +2,7 @@
 
 Run it with two processes on one machine::
 
-    torchrun --standalone --nproc_per_node=2 -m convlib.ddp_finetune
+    torchrun --standalone --nproc_per_node=2 -m convlib.transfer.ddp_finetune
 
 Every process (a *rank*) builds the same network from the pretrained checkpoint, takes its
 own shard of the labelled images (``DistributedSampler``), and computes gradients on its
@@ -17,7 +17,8 @@ apart, and rank 0 reports that the checksums differ. That is what DDP prevents.
 Several machines need only other launch arguments (the script is unchanged)::
 
     torchrun --nnodes=2 --nproc_per_node=8 --node_rank=0 \\
-        --rdzv_backend=c10d --rdzv_endpoint=host0:29500 -m convlib.ddp_finetune --backend nccl
+        --rdzv_backend=c10d --rdzv_endpoint=host0:29500 \\
+        -m convlib.transfer.ddp_finetune --backend nccl
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
+from ..models import evaluate, make_loader
 from .finetune import Recipe, adapt_model, labelled_subset
-from .models import evaluate, make_loader
 from .pretrain import augment, load_checkpoint, transfer_data
 
 __all__ = ["weights_digest", "main"]
@@ -64,7 +65,7 @@ def _say(line: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="torchrun --standalone --nproc_per_node=2 -m convlib.ddp_finetune",
+        prog="torchrun --standalone --nproc_per_node=2 -m convlib.transfer.ddp_finetune",
         description="Fine-tune the pretrained digits CNN data-parallel; check the ranks agree.",
     )
     parser.add_argument("--epochs", type=int, default=20)

@@ -16,8 +16,8 @@ The transfer problem is built from scikit-learn's 8x8 digits only (nothing downl
   image and of its mirror image: 40 classes), so its network must describe shapes, not
   just separate five of them.
 
-``python -m convlib.pretrain`` trains both source networks with the same number of
-optimizer steps and writes ``convlib/checkpoints/source_cnn.pt`` (both state dicts) plus
+``python -m convlib.transfer.pretrain`` trains both source networks with the same number of
+optimizer steps and writes ``convlib/transfer/checkpoints/source_cnn.pt`` (both state dicts) plus
 its SHA-256 in ``source_cnn.sha256``. Training runs on one thread with deterministic
 algorithms and fixed seeds, so the file is the same bit for bit on every run with the same
 torch version on the same kind of CPU (``--check`` retrains into a temporary file and
@@ -41,8 +41,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import digits
-from .models import DigitsCNN, evaluate, make_loader, train
+from ..models import DigitsCNN, evaluate, make_loader, train
+from ..teaching.data import digits
 
 __all__ = [
     "NOISE",
@@ -336,7 +336,7 @@ def source_accuracy(model: nn.Module, data: TransferData | None = None) -> float
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m convlib.pretrain",
+        prog="python -m convlib.transfer.pretrain",
         description="Pretrain the source CNNs of the fine-tuning chapter; write their checkpoint.",
     )
     parser.add_argument("--out", type=Path, default=CHECKPOINT, help="checkpoint path")

@@ -1,7 +1,7 @@
 """Figures for the book: arrays as images, the sliding window, padding modes.
 
 Plotting lives here, apart from the maths, so ``import convlib`` never imports
-matplotlib. Import this module explicitly: ``import convlib.viz as viz``.
+matplotlib. Import this module explicitly: ``import convlib.teaching.viz as viz``.
 
 * :func:`show_array`, :func:`show_arrays` -- kernels and feature maps as images, with
   their values written in the cells when the array is small.
@@ -36,9 +36,9 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import ConnectionPatch, Rectangle
 
-from .arithmetic import output_size, receptive_field
-from .conv import conv2d
-from .padding import pad
+from ..arithmetic import output_size, receptive_field
+from ..conv import conv2d
+from ..padding import pad
 
 __all__ = [
     "show_array",

@@ -1,10 +1,10 @@
 """The fine-tuning experiment: six ways to adapt a pretrained CNN to a small target task.
 
-The pretrained networks (:mod:`convlib.pretrain`) know noisy digits 0-4 (the *broad* one
+The pretrained networks (:mod:`convlib.transfer.pretrain`) know noisy digits 0-4 (the *broad* one
 also their orientation); the target task is noisy digits 5-9 with ``budget`` labelled
 images per class. Every strategy starts from the same network, trains for the same
 number of steps with the same optimizer, learning rate and augmentation
-(:func:`convlib.pretrain.augment`), and is judged on the same held-out target images:
+(:func:`convlib.transfer.pretrain.augment`), and is judged on the same held-out target images:
 
 ``scratch``
     Random initial weights, everything trained: the baseline to beat.
@@ -18,7 +18,7 @@ number of steps with the same optimizer, learning rate and augmentation
     Discriminative learning rates: every layer trained, each layer a factor
     ``layer_decay`` slower than the layer above it (the new final layer at ``lr``).
 ``lora``
-    LoRA on both convolutions (:mod:`convlib.lora`, rank ``lora_rank``): the convolution
+    LoRA on both convolutions (:mod:`convlib.models.lora`, rank ``lora_rank``): the convolution
     weights frozen, low-rank updates and the two-layer classifier head trained.
 
 A new final layer replaces the source's, whose classes are not the target's. After
@@ -30,9 +30,10 @@ target (the main table); at 5 labels per class also the narrow source (what a na
 source task transfers), a clean target (an easy target) and an inverted target (a
 domain the source never showed).
 
-``python -m convlib.finetune`` runs the grid and prints the tables; ``--csv PATH`` also
-writes one row per run. The committed table ``convlib/checkpoints/finetune_results.csv``
-is written by ``python -m convlib.finetune --csv convlib/checkpoints/finetune_results.csv``
+``python -m convlib.transfer.finetune`` runs the grid and prints the tables; ``--csv PATH`` also
+writes one row per run. The committed table ``convlib/transfer/checkpoints/finetune_results.csv``
+is written by
+``python -m convlib.transfer.finetune --csv convlib/transfer/checkpoints/finetune_results.csv``
 (about ten minutes on one core). Each run is reproducible bit for bit on one machine (one
 thread, deterministic algorithms, fixed seeds); another CPU may round differently and
 move an accuracy by an image or two.
@@ -56,8 +57,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .lora import apply_lora
-from .models import DigitsCNN, evaluate, make_loader, train
+from ..models import DigitsCNN, evaluate, make_loader, train
+from ..models.lora import apply_lora
 from .pretrain import (
     TransferData,
     augment,
@@ -224,7 +225,7 @@ def finetune(
     class of the ``target`` task; measure target and source accuracy.
 
     ``source`` is ``"broad"`` or ``"narrow"``, ``target`` one of ``"noisy"`` (the main
-    task), ``"clean"`` or ``"inverted"`` (see :func:`convlib.pretrain.transfer_data`).
+    task), ``"clean"`` or ``"inverted"`` (see :func:`convlib.transfer.pretrain.transfer_data`).
     Pass ``pretrained``/``data`` (matching ``source`` and ``target``) to avoid reloading
     them in a loop.
 
@@ -414,7 +415,7 @@ def format_table(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m convlib.finetune",
+        prog="python -m convlib.transfer.finetune",
         description="Fine-tuning strategies against training from scratch, on few labels.",
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))

@@ -25,8 +25,8 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .arithmetic import output_size
-from .conv import conv2d
+from ..arithmetic import output_size
+from ..conv import conv2d
 from .viz import show_array, sliding_window
 
 __all__ = ["output_size_explorer", "kernel_explorer", "output_size_text", "OutputSizeExplorer"]
@@ -77,7 +77,7 @@ def output_size_explorer(
     """Sliders for ``n, k, s, p, d`` of a square 2D convolution; shows ``n_out`` and the window.
 
     A fifth slider moves the window over the output positions. The figure is
-    :func:`convlib.viz.sliding_window` on shapes only (a grid, no values), so it stays
+    :func:`convlib.teaching.viz.sliding_window` on shapes only (a grid, no values), so it stays
     readable for any size. Impossible settings (kernel larger than the padded input)
     are reported instead of drawn.
 

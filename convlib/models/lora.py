@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 # one parameter counter for the whole library; re-exported here next to the LoRA counts
-from .models import count_parameters
+from .counting import count_parameters
 
 __all__ = [
     "LoRAConv2d",
