@@ -1,11 +1,14 @@
 """Torch models of the book and the tools to train and measure them.
 
-* :mod:`convlib.models.digits` -- :class:`DigitsCNN`, the LeNet-style net of the digits chapters;
-* :mod:`convlib.models.training` -- a deterministic :func:`train` / :func:`evaluate` loop;
-* :mod:`convlib.models.counting` -- :func:`count_parameters`, :func:`count_macs`;
+* :mod:`convlib.models.digits` -- :class:`~convlib.models.digits.DigitsCNN`, the
+  LeNet-style net of the digits chapters;
+* :mod:`convlib.models.training` -- a deterministic
+  :func:`~convlib.models.training.train` / :func:`~convlib.models.training.evaluate` loop;
+* :mod:`convlib.models.counting` -- :func:`~convlib.models.counting.count_parameters`,
+  :func:`~convlib.models.counting.count_macs`;
 * :mod:`convlib.models.lora` -- low-rank adapters for convolution layers.
 
-This subpackage needs torch (``pip install "convlib[torch]"``); ``import convlib`` does not.
+This subpackage needs torch (``pip install "convlib[models]"``); ``import convlib`` does not.
 """
 
 # ruff: noqa: F401
