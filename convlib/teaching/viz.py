@@ -743,6 +743,7 @@ def transposed_conv_animation(
     positions: Sequence[int] | None = None,
     interval: int = 700,
     title: str | None = None,
+    dpi: float = 80,
 ) -> FuncAnimation:
     """A 2D transposed convolution drawn as Dumoulin and Visin's conv_arithmetic draws it.
 
@@ -753,7 +754,8 @@ def transposed_conv_animation(
     every side (hatched), and slide the kernel rotated by 180 degrees over the result.
     One frame per output cell, as in :func:`sliding_window_animation`; the output equals
     ``torch.nn.functional.conv_transpose2d``. Needs ``0 <= p <= k - 1`` (otherwise the
-    equivalent padding would be negative) and ``0 <= a < s``.
+    equivalent padding would be negative) and ``0 <= a < s``. ``dpi`` sets the frames'
+    resolution (each frame is an image embedded in the page, so keep it modest).
 
     >>> anim = transposed_conv_animation(np.ones((2, 2)), np.ones((3, 3)), stride=2,
     ...                                  positions=[0, 1])
@@ -789,7 +791,7 @@ def transposed_conv_animation(
         raise ValueError("positions is empty: an animation needs at least one frame")
     for p in frames:
         win.position(p)
-    fig = plt.figure(figsize=_figure_size(win, _cell_size(win)))
+    fig = plt.figure(figsize=_figure_size(win, _cell_size(win)), dpi=dpi)
     drawing = _WindowFigure(fig, win, annotate, True, title)
     # the inserted zeros: dotted, their values in grey
     ph, pw = full
