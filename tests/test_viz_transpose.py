@@ -12,6 +12,9 @@ import torch.nn.functional as F  # noqa: E402
 
 from convlib.teaching import viz  # noqa: E402
 
+# the tests inspect the first frame and never play the animation
+pytestmark = pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")
+
 
 @pytest.mark.parametrize(
     "shape, k, s, p, a",
