@@ -12,6 +12,8 @@ matplotlib. Import this module explicitly: ``import convlib.teaching.viz as viz`
 * :func:`animation_html` -- an animation as HTML/JavaScript that plays with no kernel.
 * :func:`padding_modes` -- zero, reflect, replicate and circular padding of a border.
 * :func:`receptive_field_figure` -- which input cells one output of a 1D stack sees.
+* :func:`transposed_conv_animation` -- a transposed convolution as zeros inserted into
+  the input, padding ``k - 1 - p`` and a sliding window (as conv_arithmetic draws it).
 
 Every function returns a matplotlib ``Figure`` (or ``Axes`` / ``FuncAnimation``),
 so a notebook can show, save or test it.
@@ -49,6 +51,7 @@ __all__ = [
     "animation_html",
     "padding_modes",
     "receptive_field_figure",
+    "transposed_conv_animation",
 ]
 
 # Arrays up to this many cells per side get their values written in the cells.
@@ -724,3 +727,91 @@ def receptive_field_figure(
                  else f"receptive field: spans {rf.size} input cells, reads {len(used[0])}")
     fig.tight_layout()
     return fig
+
+
+# --- transposed convolution ------------------------------------------------------------
+
+
+def transposed_conv_animation(
+    x: Any,
+    w: Any,
+    *,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    output_padding: int | Sequence[int] = 0,
+    annotate: bool | None = None,
+    positions: Sequence[int] | None = None,
+    interval: int = 700,
+    title: str | None = None,
+    dpi: float = 80,
+) -> FuncAnimation:
+    """A 2D transposed convolution drawn as Dumoulin and Visin's conv_arithmetic draws it.
+
+    The transposed convolution of ``x`` (one channel) with kernel ``w`` and stride ``s``,
+    padding ``p`` and ``output_padding`` ``a`` equals an ordinary stride-1 convolution:
+    put ``s - 1`` zeros between neighbouring cells of ``x`` (dotted cells), add ``a``
+    zero rows and columns at the bottom and right (dotted too), pad by ``k - 1 - p`` on
+    every side (hatched), and slide the kernel rotated by 180 degrees over the result.
+    One frame per output cell, as in :func:`sliding_window_animation`; the output equals
+    ``torch.nn.functional.conv_transpose2d``. Needs ``0 <= p <= k - 1`` (otherwise the
+    equivalent padding would be negative) and ``0 <= a < s``. ``dpi`` sets the frames'
+    resolution (each frame is an image embedded in the page, so keep it modest).
+
+    >>> anim = transposed_conv_animation(np.ones((2, 2)), np.ones((3, 3)), stride=2,
+    ...                                  positions=[0, 1])
+    >>> len(list(anim.new_frame_seq()))
+    2
+    >>> html = animation_html(anim)
+    """
+    xa, wa = _as_numpy(x).astype(float), _as_numpy(w).astype(float)
+    if xa.ndim != 2 or wa.ndim != 2:
+        raise ValueError(f"x and w must be 2D arrays, got x {xa.shape} and w {wa.shape}")
+    stride = _pair(stride, "stride", False)
+    padding = _pair(padding, "padding", False)
+    output_padding = _pair(output_padding, "output_padding", False)
+    for s, p, a, k in zip(stride, padding, output_padding, wa.shape):
+        if s < 1:
+            raise ValueError(f"stride must be positive, got {stride}")
+        if not 0 <= p <= k - 1:
+            raise ValueError(f"padding must be in [0, kernel_size - 1] for the zero-insertion "
+                             f"picture, got padding {padding} with kernel {wa.shape}")
+        if not 0 <= a < s:
+            raise ValueError(f"output_padding must be in [0, stride), got {output_padding} "
+                             f"with stride {stride}")
+    (sh, sw), (ah, aw) = stride, output_padding
+    h, wd = xa.shape
+    stretched = np.zeros(((h - 1) * sh + 1 + ah, (wd - 1) * sw + 1 + aw))
+    stretched[: (h - 1) * sh + 1 : sh, : (wd - 1) * sw + 1 : sw] = xa
+    inserted = np.ones(stretched.shape, dtype=bool)
+    inserted[: (h - 1) * sh + 1 : sh, : (wd - 1) * sw + 1 : sw] = False
+    full = tuple(k - 1 - p for k, p in zip(wa.shape, padding))
+    win = _Window(stretched, wa, 1, full, 1, flip=True)
+    frames = list(range(win.n_positions)) if positions is None else [int(p) for p in positions]
+    if not frames:
+        raise ValueError("positions is empty: an animation needs at least one frame")
+    for p in frames:
+        win.position(p)
+    fig = plt.figure(figsize=_figure_size(win, _cell_size(win)), dpi=dpi)
+    drawing = _WindowFigure(fig, win, annotate, True, title)
+    # the inserted zeros: dotted, their values in grey
+    ph, pw = full
+    for r, c in zip(*np.nonzero(inserted)):
+        drawing.ax_x.add_patch(Rectangle((c + pw - 0.5, r + ph - 0.5), 1, 1, facecolor="#f4f4f4",
+                                         edgecolor="none", hatch="..", hatchcolor="#c0c0c0",
+                                         zorder=0.5))
+    for text in drawing.ax_x.texts:
+        c, r = text.get_position()
+        rr, cc = int(round(r)) - ph, int(round(c)) - pw
+        if 0 <= rr < inserted.shape[0] and 0 <= cc < inserted.shape[1] and inserted[rr, cc]:
+            text.set_color("#777777")
+    zeros = sh - 1 if sh == sw else (sh - 1, sw - 1)
+    drawing.ax_x.set_title(f"input, s-1 = {zeros} zeros between cells, padding k-1-p = "
+                           f"{ph if ph == pw else (ph, pw)}", fontsize=9)
+    fig.axes[0].set_title("kernel w, rotated 180°", fontsize=9)
+    drawing.show(frames[0])
+
+    def draw(step: int):
+        drawing.show(step)
+        return []
+
+    return _Animation(fig, draw, frames=frames, interval=interval, repeat=True)
