@@ -100,3 +100,41 @@ def written_answers(sub: Submission, question_number: int) -> str:
                 break
             answer.append(re.sub(r"<!--.*?-->", "", cell["source"], flags=re.S).strip())
     return "\n\n".join(a for a in answer if a)
+
+
+def solution_cells(source: Path) -> list[dict]:
+    """The cells of an otter source notebook as its solution would be submitted.
+
+    Raw cells (otter's markers) and the test cells between ``# BEGIN TESTS`` and
+    ``# END TESTS`` are dropped; solution code stays.
+    """
+    cells, in_tests = [], False
+    for cell in _cells(Path(source).read_text()):
+        marker = cell["source"].strip().upper()
+        if cell["cell_type"] == "raw":
+            if marker.startswith("# BEGIN TESTS"):
+                in_tests = True
+            elif marker.startswith("# END TESTS"):
+                in_tests = False
+            continue
+        if not in_tests:
+            cells.append(cell)
+    return cells
+
+
+def write_notebook(cells: list[dict], path: Path) -> Path:
+    """A minimal notebook holding ``cells`` (for samples and tests)."""
+    notebook = {
+        "cells": [
+            {"cell_type": c["cell_type"], "id": f"cell-{i}", "metadata": {},
+             "source": c["source"],
+             **({"outputs": [], "execution_count": None} if c["cell_type"] == "code" else {})}
+            for i, c in enumerate(cells)
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    Path(path).write_text(json.dumps(notebook, indent=1) + "\n")
+    return Path(path)

@@ -78,10 +78,15 @@ def close_message(got, expected, rtol: float = 1e-5, what: str = "result") -> st
     if np.all(error <= rtol * np.abs(expected) + rtol * scale):
         return None
     where = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
+    shown = ""
+    if expected.ndim > 2:  # show the 2-D slice that holds the largest error
+        shown = f"  (showing [{', '.join(str(int(i)) for i in where[:-2])}, :, :])\n"
+        expected, got_array = expected[where[:-2]], got_array[where[:-2]]
     with np.printoptions(precision=4, threshold=50, edgeitems=3, linewidth=88):
         return (
             f"{what} is wrong: largest error {float(np.max(error)):.3g}"
             f" at index {tuple(int(i) for i in where)}\n"
+            f"{shown}"
             f"  expected: {np.array2string(expected, prefix='  expected: ')}\n"
             f"  got:      {np.array2string(got_array, prefix='  got:      ')}"
         )
