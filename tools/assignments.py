@@ -216,7 +216,6 @@ def check(folder: Path, samples: list[str] | None = None, limits=None,
           workers: int = 2) -> list[str]:
     """Grade the solution, the student copy and the samples; raise if any is off."""
     number = folder.name[:2]
-    spec = specs.load(number)
     expected = expected_samples(folder)
     if samples is not None:
         expected = {k: v for k, v in expected.items() if k in samples}

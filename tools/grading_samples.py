@@ -120,12 +120,23 @@ def correlate2d_loops(image, kernel):
 """
 PIXEL_LOOP = """\
 def conv2d_im2col(x, w, b, stride=1, padding=0):
-    # a loop over output pixels dressed up as im2col
-    return conv2d_loops_reference(x, w, b, stride, padding)
+    # correct, but a Python loop over output pixels
+    N, C, H, W = x.shape
+    O, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    out_h = (H + 2 * padding - kh) // stride + 1
+    out_w = (W + 2 * padding - kw) // stride + 1
+    out = np.zeros((N, O, out_h, out_w))
+    w2 = w.reshape(O, -1)
+    for i in range(out_h):
+        for j in range(out_w):
+            r, c = i * stride, j * stride
+            out[:, :, i, j] = xp[:, :, r : r + kh, c : c + kw].reshape(N, -1) @ w2.T + b
+    return out
 """
 SLEEPY_REFERENCE = """\
 def conv2d_loops_reference(x, w, b, stride=1, padding=0):
-    time.sleep(5)  # the old speed test timed this function: make it look slow
+    time.sleep(1)  # the old speed test timed this function: make it look slow
     return conv2d_im2col(x, w, b, stride, padding)
 """
 FAKE_CLOCK = """\

@@ -142,7 +142,8 @@ class CaseTest(Test):
                     if self.parts is not None and j not in self.parts:
                         part = np.asarray(part)
                         if got.shape != part.shape:
-                            return f"{call}: output {j} has shape {got.shape}, expected {part.shape}"
+                            return (f"{call}: output {j} has shape {got.shape},"
+                                    f" expected {part.shape}")
                         continue
                     message = close_message(got, part, self.rtol, what=f"output {j}")
                     if message:

@@ -76,7 +76,7 @@ class ScalingTest(Test):
     """No Python loop over output pixels: see :func:`convlib.grading.rules.scaling_test`."""
 
     func: str = ""
-    sides: tuple[int, int] = (8, 48)
+    sides: tuple[int, int] = (8, 64)
     calls: int = 4  # calls per timing, each on fresh inputs
     repeats: int = 5
     call_seconds: float = 60.0
