@@ -248,19 +248,19 @@ SAMPLES = {
     },
     "03_fast_conv_backprop": {
         "pixel_loop.ipynb": dict(
-            blank=False, replace={"conv2d_im2col": PIXEL_LOOP}, score=11, like="solution"),
+            blank=False, replace={"conv2d_im2col": PIXEL_LOOP}, score=20, like="solution"),
         "sleepy_reference.ipynb": dict(
             blank=False, replace={"conv2d_im2col": PIXEL_LOOP},
             after=lambda c: _defines(c, "conv2d_im2col"), insert=SLEEPY_REFERENCE,
-            score=11, like="pixel_loop.ipynb"),
+            score=20, like="pixel_loop.ipynb"),
         "fake_clock.ipynb": dict(
             blank=False, replace={"conv2d_im2col": PIXEL_LOOP},
             after=lambda c: _defines(c, "conv2d_im2col"), insert=FAKE_CLOCK,
-            score=11, like="pixel_loop.ipynb", flags=["tamper: assigns time.perf_counter"]),
+            score=20, like="pixel_loop.ipynb", flags=["tamper: assigns time.perf_counter"]),
         "memoised.ipynb": dict(
             blank=False, replace={"conv2d_im2col": PIXEL_LOOP},
             after=lambda c: _defines(c, "conv2d_im2col"), insert=MEMO,
-            score=11, like="pixel_loop.ipynb"),
+            score=20, like="pixel_loop.ipynb"),
     },
 }
 

@@ -145,7 +145,113 @@ def _backward_random(rng):
     return cases
 
 
-PROBES = [timed_conv, numgrad]
+# ------------------------------------------------ part 2: max pooling, a small ConvNet
+
+X4 = np.array([[1, 3, 2, 0], [4, 2, 1, 5], [0, 1, 7, 2], [3, 2, 1, 1]], dtype=float)[None, None]
+
+
+def _pool_cases(backward):
+    def cases(rng):
+        out = []
+        for _ in range(20):
+            k = int(rng.integers(1, 4))
+            N, C, h, w = (int(v) for v in rng.integers(1, 4, size=4))
+            x = rng.normal(size=(N, C, h * k, w * k))
+            out.append(((rng.normal(size=(N, C, h, w)), x, k) if backward else (x, k), {}))
+        return out
+    return cases
+
+
+def _rel_error(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def _rel_cases(rng):
+    return [((rng.normal(size=(3, 4)), rng.normal(size=(3, 4))), {}) for _ in range(5)]
+
+
+def convnet_loss(ns, arrays, params):
+    """Probe: the student's tiny_convnet_loss on the judge's parameters and images."""
+    keys = ("W1", "b1", "W2", "b2")
+    model = {k: arrays[k].copy() for k in keys}
+    loss, grads = ns["tiny_convnet_loss"](model, arrays["x"].copy(), arrays["y"].copy())
+    return {"loss": loss, **{f"grad/{k}": grads[k] for k in keys}}
+
+
+def overfit(ns, arrays, params):
+    """Probe: the parameters overfit_tiny returns on the judge's ten images."""
+    p = ns["overfit_tiny"](arrays["x"].copy(), arrays["y"].copy(), params["classes"])
+    return {k: p[k] for k in ("W1", "b1", "W2", "b2")}
+
+
+def init_tiny_convnet(in_channels, size, filters, num_classes, seed=0):
+    g = np.random.default_rng(seed)
+    features = filters * (size // 2) ** 2
+    return {
+        "W1": g.normal(scale=np.sqrt(2 / (9 * in_channels)), size=(filters, in_channels, 3, 3)),
+        "b1": np.zeros(filters),
+        "W2": g.normal(scale=np.sqrt(1 / features), size=(features, num_classes)),
+        "b2": np.zeros(num_classes),
+    }
+
+
+def torch_convnet(params, x, y):
+    """The judge's loss and gradients of the tiny ConvNet, by torch's autograd."""
+    import torch
+    import torch.nn.functional as F
+
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    h = F.max_pool2d(F.relu(F.conv2d(torch.from_numpy(x), t["W1"], t["b1"], padding=1)), 2)
+    loss = F.cross_entropy(h.flatten(1) @ t["W2"] + t["b2"], torch.from_numpy(y))
+    loss.backward()
+    return loss.item(), {k: t[k].grad.numpy() for k in t}
+
+
+def _convnet_make(public):
+    def make(rng):
+        g = np.random.default_rng(8) if public else rng
+        n, c, size, classes = (3, 2, 4, 3) if public else (4, 2, 6, 5)
+        x, y = g.normal(size=(n, c, size, size)), g.integers(0, classes, size=n)
+        params = init_tiny_convnet(c, size, 3, classes, seed=1 if public else 3)
+        params["b1"] = g.normal(size=3)
+        return {**params, "x": x, "y": y}, {}, torch_convnet(params, x, y)
+    return make
+
+
+def _convnet_decide(arrays, scalars, context):
+    loss, grads = context
+    if "loss" not in arrays:
+        return f"tiny_convnet_loss gave no usable loss ({scalars.get('loss', 'nothing')})"
+    message = close_message(arrays["loss"], loss, what="loss")
+    if message:
+        return message
+    for key, value in grads.items():
+        message = close_message(arrays.get(f"grad/{key}", np.nan), value, what=f"grads[{key!r}]")
+        if message:
+            return message
+    return None
+
+
+def _overfit_make(rng):
+    x, y = rng.normal(size=(10, 1, 8, 8)), rng.integers(0, 3, size=10)
+    return {"x": x, "y": y}, {"classes": 3}, (x, y)
+
+
+def _overfit_decide(arrays, scalars, context):
+    x, y = context
+    try:
+        conv = convlib.conv2d(x, arrays["W1"], arrays["b1"], padding=1)
+        h = convlib.max_pool2d(np.maximum(conv, 0), 2).reshape(len(x), -1)
+        accuracy = float(np.mean((h @ arrays["W2"] + arrays["b2"]).argmax(1) == y))
+    except (KeyError, ValueError) as error:
+        return f"overfit_tiny did not return usable parameters ({error})"
+    if accuracy == 1.0:
+        return None
+    return f"training accuracy {accuracy:.0%} on ten images; 100% expected"
+
+
+PROBES = [timed_conv, numgrad, convnet_loss, overfit]
 TESTS = [
     CaseTest("q1_small", "q1", 1, False, func="conv2d_im2col", cases=_conv_small,
              reference=_conv_reference),
@@ -163,6 +269,28 @@ TESTS = [
              cases=_backward_numerical, reference=_backward_reference),
     CaseTest("q4_random", "q4", 3, True, func="conv2d_backward", cases=_backward_random,
              reference=_backward_reference),
+    CaseTest("q5_forward_example", "q5", 0.5, False, func="max_pool_forward",
+             cases=lambda rng: [((X4, 2), {})],
+             reference=lambda x, k: convlib.max_pool2d(x, k)),
+    CaseTest("q5_backward_example", "q5", 0.5, False, func="max_pool_backward",
+             cases=lambda rng: [((np.array([[[[1.0, 2.0], [3.0, 4.0]]]]), X4, 2), {})],
+             reference=lambda d, x, k: convlib.max_pool2d_backward(d, x, k)),
+    CaseTest("q5_random_forward", "q5", 1, True, func="max_pool_forward",
+             cases=_pool_cases(False), reference=lambda x, k: convlib.max_pool2d(x, k)),
+    CaseTest("q5_random_backward", "q5", 1, True, func="max_pool_backward",
+             cases=_pool_cases(True),
+             reference=lambda d, x, k: convlib.max_pool2d_backward(d, x, k)),
+    CaseTest("q6_examples", "q6", 1, False, func="rel_error", reference=_rel_error,
+             cases=lambda rng: [((np.ones(3), np.ones(3)), {}),
+                                ((np.array([1.0, 2.0]), np.array([1.1, 2.0])), {})]),
+    CaseTest("q6_random", "q6", 1, True, func="rel_error", reference=_rel_error,
+             cases=_rel_cases),
+    ProbeTest("q7_gradients", "q7", 1, False, probe_name="convnet_loss",
+              make=_convnet_make(True), decide=_convnet_decide),
+    ProbeTest("q7_against_torch", "q7", 2, True, probe_name="convnet_loss",
+              make=_convnet_make(False), decide=_convnet_decide),
+    ProbeTest("q7_overfits", "q7", 1, True, probe_name="overfit", make=_overfit_make,
+              decide=_overfit_decide),
 ]
 
 
@@ -170,5 +298,5 @@ def static_rules(cells: list[str]) -> dict[str, str]:
     found = forbidden_imports(cells, {"scipy", "torch", "convlib"})
     if found:
         return {q: f"uses {', '.join(found)} (answers must use NumPy only)"
-                for q in ("q1", "q2", "q3", "q4")}
+                for q in ("q1", "q2", "q3", "q4", "q5", "q6", "q7")}
     return {}
