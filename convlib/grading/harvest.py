@@ -99,6 +99,8 @@ def written_answers(sub: Submission, question_number: int) -> str:
             if cell["cell_type"] != "markdown" or re.search(r"\*\*Question \d", cell["source"]):
                 break
             answer.append(re.sub(r"<!--.*?-->", "", cell["source"], flags=re.S).strip())
+            if "END QUESTION" in cell["source"]:
+                break
     return "\n\n".join(a for a in answer if a)
 
 
