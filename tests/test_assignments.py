@@ -65,3 +65,41 @@ def test_otter_build_and_student_copy(folder):
     out = assignments_tool.build(folder)
     assignments_tool.check_student_copy(folder, out)
     assert list((out / "autograder").glob("*autograder*.zip"))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_otter_run_with_the_autograder_zip(tmp_path):
+    """The zip still grades with ``otter run``, and its environment pins what it needs.
+
+    Installing that environment into a fresh virtual environment downloads torch (about
+    1 GB): not done here. The check is that the zip lists the pinned numpy, torch and
+    scikit-learn and carries the convlib wheel it installs.
+    """
+    import subprocess
+    import zipfile
+
+    (folder,) = [f for f in FOLDERS if f.name.startswith("01")]
+    out = assignments_tool.build(folder)
+    (zip_path,) = (out / "autograder").glob("*autograder*.zip")
+    with zipfile.ZipFile(zip_path) as z:
+        names = z.namelist()
+        environment = z.read("environment.yml").decode()
+    assert any(n.startswith("files/convlib-") and n.endswith(".whl") for n in names)
+    for pin in assignments_tool.pins():
+        assert pin in environment, pin
+    assert assignments_tool.WHEEL_DIR in environment
+    notebook = out / "autograder" / source_name(folder)
+    result = subprocess.run(
+        assignments_tool.OTTER + ["run", "--no-logo", "-a", str(zip_path), "-o", str(tmp_path),
+                                  str(notebook)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    tests = [t for t in results["tests"] if "max_score" in t]  # not the public summary
+    assert sum(t["score"] for t in tests) == sum(t["max_score"] for t in tests) > 0
+
+
+def source_name(folder):
+    return assignments_tool.source_notebook(folder).name

@@ -69,15 +69,57 @@ def source_notebook(folder: Path) -> Path:
 # --------------------------------------------------------------------------- otter
 
 
+PINNED = ("numpy", "torch", "scikit-learn")
+WHEEL_DIR = "/autograder/source/files"  # where Gradescope unpacks the zip's files/
+
+
+def pins() -> list[str]:
+    """The exact versions of the packages the tests need, from constraints.txt."""
+    lines = (ROOT / "constraints.txt").read_text().splitlines()
+    found = [line.strip() for line in lines
+             if line.split("==")[0].strip().lower() in PINNED and "==" in line]
+    return sorted(found)
+
+
+def convlib_wheel(destination: Path) -> Path:
+    """Build convlib's wheel (pure Python, no dependencies resolved) into ``destination``."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for old in destination.glob("convlib-*.whl"):
+        old.unlink()
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--no-build-isolation", "-w", str(destination), str(ROOT)],
+                   check=True, capture_output=True)
+    (wheel,) = destination.glob("convlib-*.whl")
+    return wheel
+
+
 def build(folder: Path) -> Path:
-    """Run ``otter assign`` (which also runs the tests against the solutions)."""
+    """Run ``otter assign`` (which also runs the tests against the solutions).
+
+    The autograder zip's environment (for ``otter run`` elsewhere and Gradescope) installs
+    the pinned numpy, torch and scikit-learn and convlib's wheel, which the zip carries: the
+    source notebook is copied into a staging folder with a ``requirements.txt`` and the
+    wheel, and its configuration is told about both.
+    """
     out = BUILD / folder.name
     shutil.rmtree(out, ignore_errors=True)
     out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix="convlib-assign-"))
+    wheel = convlib_wheel(stage)
+    (stage / "requirements.txt").write_text(
+        "\n".join(pins() + [f"{WHEEL_DIR}/{wheel.name}"]) + "\n")
+    notebook = json.loads(source_notebook(folder).read_text())
+    config = notebook["cells"][0]
+    text = "".join(config["source"]) if isinstance(config["source"], list) else config["source"]
+    config["source"] = (text.rstrip() + "\nrequirements: requirements.txt\n"
+                        f"autograder_files:\n  - {wheel.name}\n")
+    staged = stage / source_notebook(folder).name
+    staged.write_text(json.dumps(notebook, indent=1))
     result = subprocess.run(
-        OTTER + ["assign", "-v", str(source_notebook(folder)), str(out)],
-        cwd=folder, capture_output=True, text=True,
+        OTTER + ["assign", "-v", str(staged), str(out)],
+        cwd=stage, capture_output=True, text=True,
     )
+    shutil.rmtree(stage, ignore_errors=True)
     if result.returncode != 0:
         raise SystemExit(
             f"otter assign failed for {folder.name}:\n"
