@@ -194,7 +194,10 @@ def grade_folder(number: str, submissions: Path, csv_path: Path, only: list[str]
                  demo: bool, workers: int = 2) -> list[judge.Grade]:
     if not sandbox.bwrap_available():
         raise SystemExit("bubblewrap (bwrap) is needed: apt-get install bubblewrap")
-    seed, label = judge.grading_seed(demo)
+    try:
+        seed, label = judge.grading_seed(demo)
+    except judge.NoSeedError as error:
+        raise SystemExit(str(error)) from None
     spec = specs.load(number)
     entries = harvest.submissions(submissions, spec.NOTEBOOK)
     if only:

@@ -83,9 +83,9 @@ def close_message(got, expected, rtol: float = 1e-5, what: str = "result") -> st
         shown = f"  (showing [{', '.join(str(int(i)) for i in where[:-2])}, :, :])\n"
         expected, got_array = expected[where[:-2]], got_array[where[:-2]]
     with np.printoptions(precision=4, threshold=50, edgeitems=3, linewidth=88):
+        at = f" at index {tuple(int(i) for i in where)}" if where else ""
         return (
-            f"{what} is wrong: largest error {float(np.max(error)):.3g}"
-            f" at index {tuple(int(i) for i in where)}\n"
+            f"{what} is wrong: largest error {float(np.max(error)):.3g}{at}\n"
             f"{shown}"
             f"  expected: {np.array2string(expected, prefix='  expected: ')}\n"
             f"  got:      {np.array2string(got_array, prefix='  got:      ')}"
