@@ -187,3 +187,20 @@ def test_public_lib_has_no_judge(tmp_path):
     assert "convlib/grading/student.py" in files and "convlib/conv.py" in files
     assert not [f for f in files if "judge" in f or "specs" in f or "sandbox" in f]
     assert os.stat(lib / "convlib" / "conv.py").st_mode & 0o777 == 0o644
+
+
+def test_outputs_from_the_sandbox_are_read_as_bounded_data(tmp_path):
+    import io
+
+    with zipfile.ZipFile(tmp_path / "bomb.npz", "w", zipfile.ZIP_DEFLATED) as z:
+        buffer = io.BytesIO()
+        np.save(buffer, np.zeros(100_000, dtype=np.uint8))
+        z.writestr("x.npy", buffer.getvalue())
+    with pytest.raises(ValueError, match="too large"):
+        judge._read_npz(tmp_path / "bomb.npz", max_bytes=2_000)
+    os.symlink("/etc/hostname", tmp_path / "link.npz")
+    with pytest.raises(OSError):
+        judge._read_npz(tmp_path / "link.npz", max_bytes=2_000)
+    np.savez(tmp_path / "pickled.npz", x=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ValueError):
+        judge._read_npz(tmp_path / "pickled.npz", max_bytes=1 << 20)

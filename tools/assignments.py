@@ -170,7 +170,7 @@ def _grade_one(number: str, entry: str, lib: str, seed: int, label: str,
     path = Path(entry)
     try:
         sub = harvest.read_submission(path, spec.NOTEBOOK)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError, UnicodeError, TypeError, KeyError) as error:
         return judge.Grade(harvest.read_id(path), spec.NAME, [
             judge.TestOutcome(t.name, t.question, 0, t.points, t.hidden, "no notebook")
             for t in spec.TESTS], [f"unreadable submission: {error}"], 0.0, label)

@@ -17,6 +17,7 @@ import shutil
 import stat
 import tempfile
 import time
+import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -248,6 +249,14 @@ def _read_npz(path: Path, max_bytes: int) -> dict:
         info = os.fstat(f.fileno())
         if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
             raise ValueError("not a regular file of sensible size")
+        try:  # a compressed member could expand far beyond the file's size
+            with zipfile.ZipFile(f) as archive:
+                expanded = sum(i.file_size for i in archive.infolist())
+        except zipfile.BadZipFile as error:
+            raise ValueError("not an .npz file") from error
+        if expanded > 4 * max_bytes:
+            raise ValueError("its arrays are too large")
+        f.seek(0)
         with np.load(f, allow_pickle=False) as data:
             return {k: np.array(data[k]) for k in data.files}
 
