@@ -40,8 +40,11 @@ FAST = [f for f in FOLDERS if f.name[:2] in ("01", "02", "03")]
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("folder", FAST, ids=[f.name for f in FAST])
 def test_judge_grades_samples_as_expected(folder):
-    limits = dataclasses.replace(specs.load(folder.name[:2]).LIMITS, cell_seconds=5,
-                                 call_seconds=5)
+    # honest code answers in milliseconds (a pixel loop in under a second): the limits keep
+    # a margin of 10 or more and make the samples that hang cost seconds, not minutes
+    seconds = 10 if folder.name.startswith("03") else 5
+    limits = dataclasses.replace(specs.load(folder.name[:2]).LIMITS, cell_seconds=seconds,
+                                 call_seconds=seconds)
     report = assignments_tool.check(folder, limits=limits)
     print("\n".join(report))
     expected = json.loads((folder / "samples" / "expected.json").read_text())

@@ -80,7 +80,7 @@ def test_sandbox_hides_the_grader_and_limits_the_submission(tmp_path, monkeypatc
 def test_a_hanging_cell_costs_only_itself(tmp_path):
     lib = sandbox.make_public_lib(tmp_path / "lib")
     cells = ["def f(x):\n    return x + 1", "while True:\n    pass", "y = 2"]
-    limits = sandbox.Limits(cell_seconds=2, call_seconds=2)
+    limits = sandbox.Limits(cell_seconds=4, call_seconds=4)
     session = judge.Session(lib, cells, judge.probes_source(judge.COMMON_PROBES), limits)
     try:
         params = {"func": "f", "cases": [{"args": [{"a": "x"}], "kwargs": {}}]}
