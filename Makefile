@@ -4,6 +4,7 @@
 #   make execute      re-run every chapter notebook in place (outputs + widget state)
 #   make lab          JupyterLab on the course's environment
 #   make assignments  student notebooks and autograder zips into assignments/build
+#   make assignments-check  every sample submission through the judge (and otter assign)
 #   make bench        convlib's NumPy fast path against torch, in one run
 
 PYTHON ?= python3
@@ -15,7 +16,8 @@ STAMP  := $(VENV)/.installed
 export OMP_NUM_THREADS ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: venv test unit notebooks browser book execute lab assignments bench lint clean
+.PHONY: venv test unit notebooks browser book execute lab assignments assignments-check bench \
+	lint clean
 
 venv: $(STAMP)
 
@@ -55,6 +57,10 @@ lab: venv
 
 assignments: venv
 	$(PY) tools/assignments.py build
+
+# the judge needs bubblewrap (Debian: apt-get install bubblewrap)
+assignments-check: venv
+	$(PY) tools/assignments.py check --build
 
 bench: venv
 	$(PY) -m convlib.bench

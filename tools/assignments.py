@@ -1,39 +1,52 @@
-"""Build, check and grade the course's otter-grader assignments.
+"""Build, check and grade the course's assignments.
 
-    python tools/assignments.py build              student notebooks + autograder zips
-    python tools/assignments.py check              what CI verifies (see below)
-    python tools/assignments.py grade 01 subs/ -o grades.csv
-                                                   grade a folder of submissions into a CSV
+    python tools/assignments.py build [NN ...]          student notebooks + otter autograder zips
+    python tools/assignments.py seed FILE               make a secret grading seed (keep it private)
+    python tools/assignments.py grade NN SUBMISSIONS/ -o grades.csv [--only STUDENT ...]
+                                                        grade a folder (one folder/zip per student)
+    python tools/assignments.py written NN SUBMISSIONS/ -o written/
+                                                        hand-graded answers, one HTML per question
+    python tools/assignments.py merge grades.csv written/manual_points.csv
+    python tools/assignments.py check [NN ...]          what CI verifies (see below)
 
-Each assignment is a folder ``assignments/NN_topic/`` holding one otter-format source
-notebook with solutions, and optionally ``samples/`` with submissions whose expected
-scores are listed in ``samples/expected.json``. ``build`` writes
-``assignments/build/NN_topic/{autograder,student}`` (not committed).
+``build`` runs ``otter assign`` on ``assignments/NN_topic/<notebook>.ipynb`` into
+``assignments/build/NN_topic/{student,autograder}`` (not committed): the student notebook
+with its public tests for ``grader.check``, and the otter autograder zip.
 
-``check`` verifies, for every assignment: the solutions pass their own tests (otter assign
-runs them), the solution notebook graded with the autograder zip scores full marks, the
-untouched student notebook scores 0 on the autograded questions, each sample submission
-gets exactly its expected score, and no solution text or hidden test reaches the student
-folder.
+``grade`` is the judge (``convlib.grading``): each submission runs in its own bubblewrap
+sandbox, two at a time, and only the values of the student's functions come out; hidden
+cases come from the secret seed (``$CONVLIB_GRADING_SEED`` or ``$CONVLIB_GRADING_SEED_FILE``;
+``--demo`` uses the public demo seed). It writes or updates the CSV (one row per student,
+one column per test, flags) and ``feedback/<student>.txt`` next to it. ``--only`` regrades
+some students and leaves the other rows as they are.
+
+``check`` grades, with the demo seed: the solution (full marks), the untouched student copy
+(zero) and every sample in ``samples/expected.json`` (its exact score, no more than the
+honest submission it imitates, its flags, and the solution graded right after it still
+gets full marks). ``check --build`` also runs ``otter assign`` and checks the student copy
+holds no solution or hidden test.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import re
+import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import nbformat
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from convlib.grading import harvest, judge, report, sandbox, specs  # noqa: E402
+
 SOURCES = ROOT / "assignments"
 BUILD = SOURCES / "build"
 OTTER = [sys.executable, "-m", "otter"]
@@ -53,17 +66,60 @@ def source_notebook(folder: Path) -> Path:
     return nb
 
 
+# --------------------------------------------------------------------------- otter
+
+
+PINNED = ("numpy", "torch", "scikit-learn")
+WHEEL_DIR = "/autograder/source/files"  # where Gradescope unpacks the zip's files/
+
+
+def pins() -> list[str]:
+    """The exact versions of the packages the tests need, from constraints.txt."""
+    lines = (ROOT / "constraints.txt").read_text().splitlines()
+    found = [line.strip() for line in lines
+             if line.split("==")[0].strip().lower() in PINNED and "==" in line]
+    return sorted(found)
+
+
+def convlib_wheel(destination: Path) -> Path:
+    """Build convlib's wheel (pure Python, no dependencies resolved) into ``destination``."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for old in destination.glob("convlib-*.whl"):
+        old.unlink()
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--no-build-isolation", "-w", str(destination), str(ROOT)],
+                   check=True, capture_output=True)
+    (wheel,) = destination.glob("convlib-*.whl")
+    return wheel
+
+
 def build(folder: Path) -> Path:
-    """Run ``otter assign`` (which also runs the tests against the solutions)."""
+    """Run ``otter assign`` (which also runs the tests against the solutions).
+
+    The autograder zip's environment (for ``otter run`` elsewhere and Gradescope) installs
+    the pinned numpy, torch and scikit-learn and convlib's wheel, which the zip carries: the
+    source notebook is copied into a staging folder with a ``requirements.txt`` and the
+    wheel, and its configuration is told about both.
+    """
     out = BUILD / folder.name
     shutil.rmtree(out, ignore_errors=True)
     out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix="convlib-assign-"))
+    wheel = convlib_wheel(stage)
+    (stage / "requirements.txt").write_text(
+        "\n".join(pins() + [f"{WHEEL_DIR}/{wheel.name}"]) + "\n")
+    notebook = json.loads(source_notebook(folder).read_text())
+    config = notebook["cells"][0]
+    text = "".join(config["source"]) if isinstance(config["source"], list) else config["source"]
+    config["source"] = (text.rstrip() + "\nrequirements: requirements.txt\n"
+                        f"autograder_files:\n  - {wheel.name}\n")
+    staged = stage / source_notebook(folder).name
+    staged.write_text(json.dumps(notebook, indent=1))
     result = subprocess.run(
-        OTTER + ["assign", "-v", str(source_notebook(folder)), str(out)],
-        cwd=folder,
-        capture_output=True,
-        text=True,
+        OTTER + ["assign", "-v", str(staged), str(out)],
+        cwd=stage, capture_output=True, text=True,
     )
+    shutil.rmtree(stage, ignore_errors=True)
     if result.returncode != 0:
         raise SystemExit(
             f"otter assign failed for {folder.name}:\n"
@@ -73,178 +129,234 @@ def build(folder: Path) -> Path:
     return out
 
 
-def autograder_zip(out: Path) -> Path:
-    (zip_path,) = (out / "autograder").glob("*autograder*.zip")
-    return zip_path
-
-
-def grade(zip_path: Path, submission: Path, timeout: float = 900) -> dict:
-    """Grade one submission with ``otter run``; return otter's results dictionary.
-
-    Each test has its own time limit, but code at the top level of a submission is not
-    inside any test: a submission that runs longer than ``timeout`` seconds in all is
-    stopped and gets no points, with ``"timed_out": True`` in the result.
-    """
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / submission.name
-        shutil.copy(submission, copy)
-        command = OTTER + ["run", "--no-logo", "-a", str(zip_path.resolve()), "-o", tmp, str(copy)]
-        # a new session, so that a timeout stops the submission's kernel too
-        process = subprocess.Popen(
-            command,
-            cwd=tmp,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            return {"tests": [], "timed_out": True}
-        results_file = Path(tmp) / "results.json"
-        if not results_file.exists():
-            raise RuntimeError(
-                f"otter run produced no results for {submission}:\n"
-                f"{stdout[-3000:]}\n{stderr[-3000:]}"
-            )
-        return json.loads(results_file.read_text())
-
-
-def autograded_score(results: dict) -> tuple[float, float]:
-    tests = results.get("tests", [])
-    return sum(t.get("score", 0) for t in tests), sum(t.get("max_score", 0) for t in tests)
-
-
 def solution_lines(source: Path) -> set[str]:
     """Distinctive lines that appear only inside solution blocks of the source notebook."""
-    nb = nbformat.read(source, as_version=4)
+    nb = json.loads(source.read_text())
     lines: set[str] = set()
-    for cell in nb.cells:
-        text = cell.source
+    given = set()
+    for cell in nb["cells"]:
+        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         for block in re.findall(r"BEGIN SOLUTION(.*?)END SOLUTION", text, flags=re.S):
             lines.update(line.strip() for line in block.splitlines())
-        lines.update(
-            line.split("#")[0].strip()
-            for line in text.splitlines()
-            if line.rstrip().endswith("# SOLUTION")
-        )
-    # lines that also occur in the handed-out code, and short or generic lines (a bare
-    # `return out`), prove nothing
-    given = set()
-    for cell in nb.cells:
-        outside = re.sub(r"BEGIN SOLUTION.*?END SOLUTION", "", cell.source, flags=re.S)
+        lines.update(line.split("#")[0].strip() for line in text.splitlines()
+                     if line.rstrip().endswith("# SOLUTION"))
+        outside = re.sub(r"BEGIN SOLUTION.*?END SOLUTION", "", text, flags=re.S)
         given.update(line.strip() for line in outside.splitlines() if "# SOLUTION" not in line)
-    return {
-        line
-        for line in lines - given
-        if len(line) >= 25 and not line.startswith(("#", "-->", "<!--"))
-    }
+    return {line for line in lines - given
+            if len(line) >= 25 and not line.startswith(("#", "-->", "<!--"))}
 
 
 def check_student_copy(folder: Path, out: Path) -> None:
+    """The handed-out folder holds the notebook only: no solution, no hidden test."""
     student = out / "student"
     nb_path = student / source_notebook(folder).name
     text = nb_path.read_text()
     leaked = [line for line in solution_lines(source_notebook(folder)) if line in text]
     if leaked:
         raise AssertionError(f"{nb_path} contains solution text: {leaked[:3]}")
-    if "BEGIN SOLUTION" in text or "hidden: true" in text:
+    if "BEGIN SOLUTION" in text or "hidden=True" in text or "hidden: true" in text:
         raise AssertionError(f"{nb_path} contains solution or hidden-test markers")
-    for test_file in (student / "tests").glob("*.py"):
-        if "hidden=True" in test_file.read_text():
-            raise AssertionError(f"{test_file} contains a hidden test")
+    for path in student.rglob("*.py"):
+        if "hidden=True" in path.read_text():
+            raise AssertionError(f"{path} contains a hidden test")
 
 
-def check(folder: Path) -> list[str]:
-    out = build(folder)
-    zip_path = autograder_zip(out)
-    name = source_notebook(folder).name
-    report = []
-    check_student_copy(folder, out)
-    report.append(f"{folder.name}: student copy holds no solution or hidden test")
-
-    score, possible = autograded_score(grade(zip_path, out / "autograder" / name))
-    if possible == 0 or score != possible:
-        raise AssertionError(
-            f"{folder.name}: solution scored {score}/{possible}, expected full marks"
-        )
-    report.append(f"{folder.name}: solution scores {score:g}/{possible:g}")
-
-    score, possible = autograded_score(grade(zip_path, out / "student" / name))
-    if score != 0:
-        raise AssertionError(
-            f"{folder.name}: untouched student copy scored {score}/{possible}, expected 0"
-        )
-    report.append(f"{folder.name}: untouched student copy scores 0/{possible:g}")
-
-    expected_file = folder / "samples" / "expected.json"
-    if expected_file.exists():
-        for sample, expected in json.loads(expected_file.read_text()).items():
-            score, possible = autograded_score(grade(zip_path, folder / "samples" / sample))
-            if abs(score - expected) > 1e-9:
-                raise AssertionError(
-                    f"{folder.name}: sample {sample} scored {score}/{possible}, expected {expected}"
-                )
-            report.append(
-                f"{folder.name}: sample {sample} scores {score:g}/{possible:g} as expected"
-            )
-    return report
+# --------------------------------------------------------------------------- judge
 
 
-def grade_folder(folder: Path, submissions: Path, csv_path: Path) -> None:
-    out = BUILD / folder.name
-    if not out.exists():
-        build(folder)
-    zip_path = autograder_zip(out)
-    rows = []
-    for submission in sorted(submissions.glob("*.ipynb")):
-        results = grade(zip_path, submission)
-        row = {"submission": submission.name}
-        for t in results.get("tests", []):
-            row[t["name"]] = t.get("score", 0)
-        row["total"], row["possible"] = autograded_score(results)
-        if results.get("timed_out"):
-            row["note"] = "stopped: ran longer than the grading time limit"
-        rows.append(row)
-        print(f"{submission.name}: {row['total']:g}/{row['possible']:g}", flush=True)
-    fields = sorted(
-        {k for r in rows for k in r},
-        key=lambda k: (k not in ("submission",), k in ("total", "possible"), k),
-    )
-    with open(csv_path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {csv_path}")
+def _grade_one(number: str, entry: str, lib: str, seed: int, label: str,
+               limits: sandbox.Limits | None = None) -> judge.Grade:
+    spec = specs.load(number)
+    path = Path(entry)
+    try:
+        sub = harvest.read_submission(path, spec.NOTEBOOK)
+    except (OSError, ValueError, RecursionError, UnicodeError, TypeError, KeyError) as error:
+        return judge.Grade(harvest.read_id(path), spec.NAME, [
+            judge.TestOutcome(t.name, t.question, 0, t.points, t.hidden, "no notebook")
+            for t in spec.TESTS], [f"unreadable submission: {error}"], 0.0, label)
+    return judge.grade_cells(spec, sub.student, sub.code, Path(lib), seed, label, limits)
+
+
+def grade_entries(number: str, entries: list[Path], seed: int, label: str, workers: int = 2,
+                  limits: sandbox.Limits | None = None) -> list[judge.Grade]:
+    """Grade submissions, ``workers`` at a time, each in its own sandbox."""
+    with tempfile.TemporaryDirectory(prefix="convlib-lib-") as tmp:
+        lib = sandbox.make_public_lib(Path(tmp) / "lib")
+        if workers <= 1 or len(entries) <= 1:
+            return [_grade_one(number, str(e), str(lib), seed, label, limits) for e in entries]
+        with ProcessPoolExecutor(workers) as pool:
+            futures = [pool.submit(_grade_one, number, str(e), str(lib), seed, label, limits)
+                       for e in entries]
+            return [f.result() for f in futures]
+
+
+def grade_folder(number: str, submissions: Path, csv_path: Path, only: list[str] | None,
+                 demo: bool, workers: int = 2) -> list[judge.Grade]:
+    if not sandbox.bwrap_available():
+        raise SystemExit("bubblewrap (bwrap) is needed: apt-get install bubblewrap")
+    try:
+        seed, label = judge.grading_seed(demo)
+    except judge.NoSeedError as error:
+        raise SystemExit(str(error)) from None
+    spec = specs.load(number)
+    entries = harvest.submissions(submissions, spec.NOTEBOOK)
+    if only:
+        entries = [e for e in entries if harvest.read_id(e) in set(only)]
+        missing = set(only) - {harvest.read_id(e) for e in entries}
+        if missing:
+            raise SystemExit(f"no submission for {sorted(missing)}")
+    start = time.perf_counter()
+    grades = grade_entries(number, entries, seed, label, workers)
+    elapsed = time.perf_counter() - start
+    report.write_csv(csv_path, grades)
+    feedback = csv_path.parent / "feedback"
+    feedback.mkdir(parents=True, exist_ok=True)
+    for grade in grades:
+        (feedback / f"{grade.student}.txt").write_text(report.feedback_text(grade))
+        flags = f"  [{'; '.join(grade.flags)}]" if grade.flags else ""
+        print(f"{grade.student}: {grade.total:g}/{grade.possible:g}{flags}", flush=True)
+    print(f"graded {len(grades)} submission(s) in {elapsed:.1f} s with the {label} seed; "
+          f"wrote {csv_path} and {feedback}/")
+    return grades
+
+
+def export_written(number: str, submissions: Path, out: Path) -> None:
+    spec = specs.load(number)
+    if not spec.MANUAL:
+        print(f"assignment {number} has no hand-graded question")
+        return
+    answers = {q: {} for q in spec.MANUAL}
+    for entry in harvest.submissions(submissions, spec.NOTEBOOK):
+        sub = harvest.read_submission(entry, spec.NOTEBOOK)
+        for q in spec.MANUAL:
+            answers[q][sub.student] = harvest.written_answers(sub, int(q[1:]))
+    for path in report.export_written(answers, spec.MANUAL, out):
+        print(f"wrote {path}")
+
+
+# --------------------------------------------------------------------------- check
+
+
+def reference_submissions(folder: Path, tmp: Path) -> dict[str, Path]:
+    """The solution and the untouched student copy, as submissions."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import grading_samples
+
+    paths = {}
+    for name, blank in (("solution", False), ("student", True)):
+        cells = grading_samples.base_cells(folder, blank)
+        paths[name] = harvest.write_notebook(cells, tmp / f"{name}.ipynb")
+    return paths
+
+
+def expected_samples(folder: Path) -> dict[str, dict]:
+    path = folder / "samples" / "expected.json"
+    if not path.exists():
+        return {}
+    expected = json.loads(path.read_text())
+    return {k: (v if isinstance(v, dict) else {"score": v}) for k, v in expected.items()}
+
+
+def check(folder: Path, samples: list[str] | None = None, limits=None,
+          workers: int = 2) -> list[str]:
+    """Grade the solution, the student copy and the samples; raise if any is off."""
+    number = folder.name[:2]
+    expected = expected_samples(folder)
+    if samples is not None:
+        expected = {k: v for k, v in expected.items() if k in samples}
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        refs = reference_submissions(folder, Path(tmp))
+        # every sample is followed by the solution: its grade must not move
+        order = [refs["solution"], refs["student"]]
+        for name in expected:
+            order += [folder / "samples" / name, refs["solution"]]
+        grades = grade_entries(number, order, judge.DEMO_SEED, "demo", workers, limits)
+    solution, student = grades[0], grades[1]
+    if solution.total != solution.possible:
+        raise AssertionError(f"{folder.name}: solution scored {solution.total}/"
+                             f"{solution.possible}:\n{report.feedback_text(solution)}")
+    lines.append(f"{folder.name}: solution scores {solution.total:g}/{solution.possible:g}")
+    if student.total != 0:
+        raise AssertionError(f"{folder.name}: untouched student copy scored {student.total}")
+    lines.append(f"{folder.name}: untouched student copy scores 0/{student.possible:g}")
+    scores = {"solution": solution.total, "student": 0.0}
+    for i, (name, want) in enumerate(expected.items()):
+        grade, after = grades[2 + 2 * i], grades[3 + 2 * i]
+        scores[name] = grade.total
+        problems = []
+        if abs(grade.total - want["score"]) > 1e-9:
+            problems.append(f"scored {grade.total:g}, expected {want['score']:g}")
+        like = want.get("like")
+        if like and grade.total > scores.get(like, float("inf")):
+            problems.append(f"beats the honest {like} ({scores[like]:g})")
+        for flag in want.get("flags", []):
+            if not any(f.startswith(flag) for f in grade.flags):
+                problems.append(f"no flag {flag!r} (flags: {grade.flags})")
+        if after.total != solution.total:
+            problems.append(f"the solution graded next scored {after.total:g}")
+        if problems:
+            raise AssertionError(f"{folder.name}: sample {name}: {'; '.join(problems)}\n"
+                                 f"{report.feedback_text(grade)}")
+        lines.append(f"{folder.name}: sample {name} scores {grade.total:g}/"
+                     f"{grade.possible:g} as expected ({grade.seconds:.1f} s)")
+    return lines
+
+
+# --------------------------------------------------------------------------- main
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build, check and grade the assignments.")
     sub = parser.add_subparsers(dest="command", required=True)
-    p_build = sub.add_parser("build", help="student notebooks and autograder zips")
-    p_build.add_argument("only", nargs="*", help="assignment numbers, e.g. 01 03")
-    p_check = sub.add_parser(
-        "check", help="solutions, student copies and samples grade as expected"
-    )
-    p_check.add_argument("only", nargs="*")
-    p_grade = sub.add_parser("grade", help="grade a folder of submitted notebooks into a CSV")
-    p_grade.add_argument("assignment", help="assignment number, e.g. 01")
-    p_grade.add_argument("submissions", type=Path)
-    p_grade.add_argument("-o", "--output", type=Path, default=Path("grades.csv"))
+    p = sub.add_parser("build", help="student notebooks and autograder zips")
+    p.add_argument("only", nargs="*", help="assignment numbers, e.g. 01 03")
+    p = sub.add_parser("seed", help="write a new secret grading seed to a file")
+    p.add_argument("file", type=Path)
+    p = sub.add_parser("grade", help="grade a folder of submissions into a CSV")
+    p.add_argument("assignment", help="assignment number, e.g. 01")
+    p.add_argument("submissions", type=Path)
+    p.add_argument("-o", "--output", type=Path, default=Path("grades.csv"))
+    p.add_argument("--only", nargs="+", help="regrade these students only")
+    p.add_argument("--demo", action="store_true", help="use the PUBLIC demo seed")
+    p.add_argument("-j", "--jobs", type=int, default=2, help="submissions graded at once")
+    p = sub.add_parser("written", help="hand-graded answers, one HTML per question")
+    p.add_argument("assignment")
+    p.add_argument("submissions", type=Path)
+    p.add_argument("-o", "--output", type=Path, default=Path("written"))
+    p = sub.add_parser("merge", help="merge a filled-in manual_points.csv into the grades")
+    p.add_argument("grades", type=Path)
+    p.add_argument("sheet", type=Path)
+    p = sub.add_parser("check", help="solutions, student copies and samples grade as expected")
+    p.add_argument("only", nargs="*")
+    p.add_argument("--build", action="store_true", help="also run otter assign")
     args = parser.parse_args(argv)
     if args.command == "build":
         for folder in assignment_dirs(args.only):
             build(folder)
-    elif args.command == "check":
+    elif args.command == "seed":
+        if args.file.exists():
+            raise SystemExit(f"{args.file} exists: keep the seed of a term for all its grades")
+        args.file.write_text(f"{secrets.randbits(63)}\n")
+        os.chmod(args.file, 0o600)
+        print(f"wrote {args.file}: export CONVLIB_GRADING_SEED_FILE={args.file.resolve()}")
+    elif args.command == "grade":
+        (folder,) = assignment_dirs([args.assignment])
+        grade_folder(folder.name[:2], args.submissions, args.output, args.only, args.demo,
+                     args.jobs)
+    elif args.command == "written":
+        export_written(args.assignment, args.submissions, args.output)
+    elif args.command == "merge":
+        report.merge_manual(args.grades, args.sheet)
+        print(f"merged {args.sheet} into {args.grades}")
+    else:
         for folder in assignment_dirs(args.only):
+            if args.build:
+                out = build(folder)
+                check_student_copy(folder, out)
+                print(f"{folder.name}: student copy holds no solution or hidden test")
             for line in check(folder):
                 print(line, flush=True)
-    else:
-        (folder,) = assignment_dirs([args.assignment])
-        grade_folder(folder, args.submissions, args.output)
     return 0
 
 

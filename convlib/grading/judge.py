@@ -1,0 +1,457 @@
+"""The trusted judge: run a submission in the sandbox, compare its outputs with references.
+
+An assignment's *spec* (a module in :mod:`convlib.grading.specs`) lists its tests. A test
+builds its inputs in the trusted process (hidden tests draw them from the grading seed),
+a *probe* running inside the sandbox calls the student's function on them and returns the
+values as data, and the test compares those values with what its reference computes here.
+Nothing the submission does inside the sandbox can reach the references, the seed, the
+comparison or another submission.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import shutil
+import stat
+import tempfile
+import time
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from convlib.grading import runner
+from convlib.grading.sandbox import Limits, Sandbox
+from convlib.grading.student import close_message
+
+SEED_ENV = "CONVLIB_GRADING_SEED"
+SEED_FILE_ENV = "CONVLIB_GRADING_SEED_FILE"
+DEMO_SEED = 2024  # public: only for the repository's own tests and trying things out
+MAX_RESTARTS = 6
+
+
+class NoSeedError(RuntimeError):
+    pass
+
+
+def grading_seed(demo: bool = False) -> tuple[int, str]:
+    """The secret seed of the hidden cases, and a label saying where it came from.
+
+    Read from ``$CONVLIB_GRADING_SEED`` or the file named by ``$CONVLIB_GRADING_SEED_FILE``
+    (keep it out of the repository). Without either, grading refuses unless ``demo`` is
+    set, in which case the public demo seed is used and labelled as such.
+    """
+    if os.environ.get(SEED_ENV):
+        return int(os.environ[SEED_ENV]), "secret (environment)"
+    if os.environ.get(SEED_FILE_ENV):
+        return int(Path(os.environ[SEED_FILE_ENV]).read_text().split()[0]), "secret (file)"
+    if demo:
+        return DEMO_SEED, "PUBLIC DEMO SEED (not for real grades)"
+    raise NoSeedError(
+        f"no grading seed: set {SEED_ENV} or {SEED_FILE_ENV} (see the instructor guide), "
+        "or pass --demo to use the public demo seed"
+    )
+
+
+def test_rng(seed: int, assignment: str, test: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(f"{assignment}/{test}".encode())])
+
+
+# --------------------------------------------------------------------------- tests
+
+
+@dataclass
+class Test:
+    """One graded test. Subclasses say how to build inputs and judge the outputs."""
+
+    name: str
+    question: str
+    points: float
+    hidden: bool
+
+    probe: str = field(default="call_cases", init=False)
+
+    def build(self, rng: np.random.Generator) -> tuple[dict, dict, Any]:
+        """(arrays for the sandbox, JSON params for the probe, context kept here)."""
+        raise NotImplementedError
+
+    def judge(self, arrays: dict, scalars: dict, context: Any) -> str | None:
+        """None if the test passes, else feedback for the student."""
+        raise NotImplementedError
+
+
+Case = tuple[tuple, dict]
+
+
+def _describe(args: tuple, kwargs: dict) -> str:
+    parts = [f"shape {a.shape}" if isinstance(a, np.ndarray) else repr(a) for a in args]
+    parts += [f"{k}={v!r}" for k, v in kwargs.items()]
+    return "(" + ", ".join(parts) + ")"
+
+
+@dataclass
+class CaseTest(Test):
+    """Call ``func`` on each case; compare with ``reference`` on the same inputs."""
+
+    func: str = ""
+    cases: Callable[[np.random.Generator], list[Case]] = None
+    reference: Callable[..., Any] = None
+    rtol: float = 1e-5
+    parts: tuple[int, ...] | None = None  # for tuple results: the parts compared in full
+    raises: str = ""  # the exception every case must raise, e.g. "ValueError"
+
+    def build(self, rng):
+        cases = self.cases(rng)
+        arrays, specs, expected = {}, [], []
+        for i, (args, kwargs) in enumerate(cases):
+            spec_args = []
+            for j, a in enumerate(args):
+                if isinstance(a, np.ndarray):
+                    arrays[f"c{i}a{j}"] = a
+                    spec_args.append({"a": f"c{i}a{j}"})
+                else:
+                    spec_args.append({"v": a})
+            specs.append({"args": spec_args, "kwargs": kwargs})
+            copies = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+            expected.append(None if self.raises else self.reference(*copies, **kwargs))
+        params = {"func": self.func, "cases": specs, "keep_going": bool(self.raises)}
+        return arrays, params, (cases, expected)
+
+    def judge(self, arrays, scalars, context):
+        cases, expected = context
+        for i, ((args, kwargs), want) in enumerate(zip(cases, expected)):
+            call = f"{self.func}{_describe(args, kwargs)}"
+            if self.raises:
+                if not scalars.get(f"err{i}", "").startswith(self.raises):
+                    return f"{call} should raise {self.raises}"
+                continue
+            if f"err{i}" in scalars:
+                return f"{call} raised {scalars[f'err{i}']}"
+            if f"out{i}" in scalars:
+                return f"{call} -> {scalars[f'out{i}']}"
+            if isinstance(want, tuple):
+                for j, part in enumerate(want):
+                    got = arrays.get(f"out{i}.{j}")
+                    if got is None:
+                        return f"{call} should return {len(want)} values"
+                    if self.parts is not None and j not in self.parts:
+                        part = np.asarray(part)
+                        if got.shape != part.shape:
+                            return (f"{call}: output {j} has shape {got.shape},"
+                                    f" expected {part.shape}")
+                        continue
+                    message = close_message(got, part, self.rtol, what=f"output {j}")
+                    if message:
+                        return f"{call}: {message}"
+                continue
+            got = arrays.get(f"out{i}")
+            if got is None:
+                return f"{call} returned nothing usable"
+            message = close_message(got, want, self.rtol)
+            if message:
+                return f"{call}: {message}"
+        return None
+
+
+@dataclass
+class ValueTest(Test):
+    """A variable the notebook defines, compared with a value computed here."""
+
+    var: str = ""
+    expected: Callable[[], Any] = None
+
+    def __post_init__(self):
+        self.probe = "values"
+
+    def build(self, rng):
+        return {}, {"names": [self.var]}, np.asarray(self.expected())
+
+    def judge(self, arrays, scalars, context):
+        if self.var in scalars:
+            return f"{self.var}: {scalars[self.var]}"
+        if self.var not in arrays:
+            return f"{self.var} is not defined"
+        message = close_message(arrays[self.var], context, what=self.var)
+        return message
+
+
+@dataclass
+class ProbeTest(Test):
+    """A test with its own probe and judging functions (see the specs)."""
+
+    probe_name: str = ""
+    make: Callable[[np.random.Generator], tuple[dict, dict, Any]] = None
+    decide: Callable[[dict, dict, Any], str | None] = None
+
+    def __post_init__(self):
+        self.probe = self.probe_name
+
+    def build(self, rng):
+        return self.make(rng)
+
+    def judge(self, arrays, scalars, context):
+        return self.decide(arrays, scalars, context)
+
+
+# --------------------------------------------------------------------------- probes
+
+
+def call_cases(ns, arrays, params):
+    """Probe: call ``ns[func]`` on every case; errors become strings."""
+    import traceback
+
+    out = {}
+    func = ns.get(params["func"])
+    for i, case in enumerate(params["cases"]):
+        args = [arrays[a["a"]] if "a" in a else a["v"] for a in case["args"]]
+        try:
+            if not callable(func):
+                raise NameError(f"{params['func']} is not defined as a function")
+            out[f"out{i}"] = func(*args, **case["kwargs"])
+        except Exception:
+            out[f"err{i}"] = traceback.format_exc().strip().splitlines()[-1]
+            if not params.get("keep_going"):
+                break
+    return out
+
+
+def values(ns, arrays, params):
+    """Probe: the values of some variables of the notebook."""
+    return {name: ns[name] if name in ns else "<not defined>" for name in params["names"]}
+
+
+COMMON_PROBES = [call_cases, values]
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass
+class StepResult:
+    ok: bool
+    error: str = ""
+    arrays: dict = field(default_factory=dict)
+    scalars: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    timed_out: bool = False
+
+
+def _read_npz(path: Path, max_bytes: int) -> dict:
+    """Load a file the sandbox wrote: no symlinks, no pickles, bounded size."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            raise ValueError("not a regular file of sensible size")
+        try:  # a compressed member could expand far beyond the file's size
+            with zipfile.ZipFile(f) as archive:
+                expanded = sum(i.file_size for i in archive.infolist())
+        except zipfile.BadZipFile as error:
+            raise ValueError("not an .npz file") from error
+        if expanded > 4 * max_bytes:
+            raise ValueError("its arrays are too large")
+        f.seek(0)
+        with np.load(f, allow_pickle=False) as data:
+            return {k: np.array(data[k]) for k in data.files}
+
+
+class Session:
+    """Runs one submission's cells, then probe calls, restarting past a step that hangs.
+
+    A cell or call that exceeds its wall-clock limit, or kills its process, costs only
+    itself: the sandbox is killed, restarted, the other cells are executed again and the
+    remaining calls go on. After ``MAX_RESTARTS`` restarts everything left fails.
+    """
+
+    def __init__(self, lib: Path, cells: list[str], probes_source: str, limits: Limits):
+        self.lib, self.cells, self.limits = lib, cells, limits
+        self.job = Path(tempfile.mkdtemp(prefix="convlib-job-"))
+        (self.job / "in").mkdir()
+        (self.job / "out").mkdir()
+        shutil.copy(inspect.getfile(runner), self.job / "runner.py")
+        (self.job / "probes.py").write_text(probes_source)
+        for p in (self.job / "runner.py", self.job / "probes.py"):
+            p.chmod(0o644)
+        (self.job / "in").chmod(0o755)
+        self.sandbox: Sandbox | None = None
+        self.skipped: set[int] = set()
+        self.cell_errors: dict[int, str] = {}
+        self.restarts = 0
+        self.started = time.perf_counter()
+        self.counter = 0
+
+    def _time_left(self) -> float:
+        return self.limits.total_seconds - (time.perf_counter() - self.started)
+
+    def _boot(self) -> bool:
+        """Start a sandbox and run every cell not skipped; True when ready for calls."""
+        while True:
+            if self.sandbox is not None:
+                self.sandbox.stop()
+            if self.restarts > MAX_RESTARTS or self._time_left() <= 0:
+                self.sandbox = None
+                return False
+            self.sandbox = Sandbox(self.lib, self.job, self.limits)
+            self.sandbox.start()
+            for index, source in enumerate(self.cells):
+                if index in self.skipped:
+                    continue
+                timeout = min(self.limits.cell_seconds, max(self._time_left(), 0.1))
+                reply, _ = self.sandbox.request(
+                    {"op": "cell", "index": index, "source": source}, timeout
+                )
+                if reply is None:
+                    self.skipped.add(index)
+                    self.cell_errors[index] = "stopped: time or memory limit, or crashed"
+                    self.restarts += 1
+                    break
+                if not reply.get("ok"):
+                    self.cell_errors[index] = str(reply.get("error", ""))[:600]
+            else:
+                return True
+
+    def call(self, probe: str, arrays: dict, params: dict, timeout: float | None = None):
+        if self.sandbox is None and not self._boot():
+            return StepResult(False, "not run: the submission exceeded its limits", timed_out=True)
+        self.counter += 1
+        inputs = self.job / "in" / f"step{self.counter}.npz"
+        output = self.job / "out" / f"step{self.counter}.npz"
+        np.savez(inputs, **arrays)
+        inputs.chmod(0o644)
+        timeout = min(timeout or self.limits.call_seconds, max(self._time_left(), 0.1))
+        reply, seconds = self.sandbox.request(
+            {
+                "op": "call",
+                "probe": probe,
+                "inputs": f"/sandbox/job/in/{inputs.name}",
+                "output": f"/sandbox/job/out/{output.name}",
+                "params": params,
+            },
+            timeout,
+        )
+        inputs.unlink()
+        if reply is None:
+            self.restarts += 1
+            self.sandbox.stop()
+            self.sandbox = None
+            return StepResult(False, f"stopped after {seconds:.0f} s: time or memory limit",
+                              seconds=seconds, timed_out=True)
+        if not reply.get("ok"):
+            return StepResult(False, str(reply.get("error", ""))[:600], seconds=seconds)
+        try:
+            arrays_out = _read_npz(output, self.limits.file_bytes)
+        except (OSError, ValueError) as error:
+            return StepResult(False, f"unreadable output ({error})", seconds=seconds)
+        scalars = reply.get("scalars", {})
+        scalars = {str(k): str(v)[:2000] for k, v in scalars.items()} if isinstance(
+            scalars, dict) else {}
+        return StepResult(True, arrays=arrays_out, scalars=scalars, seconds=seconds)
+
+    def close(self):
+        if self.sandbox is not None:
+            self.sandbox.stop()
+        shutil.rmtree(self.job, ignore_errors=True)
+
+
+def probes_source(functions: list[Callable]) -> str:
+    parts = ["import numpy as np\n"]
+    parts += [inspect.getsource(f) for f in functions]
+    return "\n\n".join(parts)
+
+
+# --------------------------------------------------------------------------- grading
+
+
+@dataclass
+class TestOutcome:
+    name: str
+    question: str
+    points: float
+    max_points: float
+    hidden: bool
+    feedback: str = ""
+
+
+@dataclass
+class Grade:
+    student: str
+    assignment: str
+    outcomes: list[TestOutcome]
+    flags: list[str]
+    seconds: float
+    seed_label: str
+
+    @property
+    def total(self) -> float:
+        return sum(o.points for o in self.outcomes)
+
+    @property
+    def possible(self) -> float:
+        return sum(o.max_points for o in self.outcomes)
+
+
+def grade_cells(spec, student: str, cells: list[str], lib: Path, seed: int, seed_label: str,
+                limits: Limits | None = None) -> Grade:
+    """Grade one submission's code cells against an assignment spec."""
+    from convlib.grading import rules
+
+    start = time.perf_counter()
+    limits = limits or spec.LIMITS
+    flags = rules.suspicious(cells)
+    zeroed: dict[str, str] = {}
+    if hasattr(spec, "static_rules"):
+        for question, reason in spec.static_rules(cells).items():
+            zeroed[question] = reason
+            flags.append(f"rule {question}: {reason}")
+    session = Session(lib, cells, probes_source(COMMON_PROBES + list(spec.PROBES)), limits)
+    outcomes = []
+    try:
+        for test in spec.TESTS:
+            rng = test_rng(seed, spec.NAME, test.name)
+            if getattr(test, "scaling", False):
+                passed, feedback, timed_out = rules.scaling_test(test, session, rng)
+                if passed and feedback:
+                    feedback = f"passed: {feedback}"
+            else:
+                arrays, params, context = test.build(rng)
+                result = session.call(test.probe, arrays, params)
+                timed_out = result.timed_out
+                if not result.ok:
+                    passed, feedback = False, f"error: {result.error}"
+                else:
+                    feedback = test.judge(result.arrays, result.scalars, context)
+                    passed = feedback is None
+            if timed_out:
+                flags.append(f"timeout {test.name}")
+            if passed and test.question in zeroed:
+                passed, feedback = False, f"rule broken: {zeroed[test.question]}"
+            outcomes.append(TestOutcome(test.name, test.question, test.points if passed else 0,
+                                        test.points, test.hidden, feedback or ""))
+        for index, error in sorted(session.cell_errors.items()):
+            if error.startswith("stopped"):
+                flags.append(f"timeout cell {index}")
+    finally:
+        session.close()
+    return Grade(student, spec.NAME, outcomes, flags, time.perf_counter() - start, seed_label)
+
+
+def grade_json(grade: Grade) -> str:
+    return json.dumps(
+        {
+            "student": grade.student,
+            "assignment": grade.assignment,
+            "total": grade.total,
+            "possible": grade.possible,
+            "flags": grade.flags,
+            "seconds": round(grade.seconds, 2),
+            "seed": grade.seed_label,
+            "tests": [o.__dict__ for o in grade.outcomes],
+        },
+        indent=1,
+    )

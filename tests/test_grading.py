@@ -1,0 +1,206 @@
+"""The judge's machinery: what the sandbox lets a submission see and do, and the
+instructor's workflow (grade a folder, regrade one student, feedback, written answers)."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convlib.grading import harvest, judge, report, rules, sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+A1 = ROOT / "assignments" / "01_convolution_by_hand"
+needs_bwrap = pytest.mark.skipif(
+    not sandbox.bwrap_available(), reason="bubblewrap (bwrap) is not installed or not usable"
+)
+
+
+def _tool():
+    if "assignments_tool" in sys.modules:
+        return sys.modules["assignments_tool"]
+    spec = importlib.util.spec_from_file_location("assignments_tool",
+                                                  ROOT / "tools" / "assignments.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["assignments_tool"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+PROBE_CELL = r'''
+import os, socket
+seen = []
+def attempt(name, action):
+    try:
+        action()
+        seen.append(name)
+    except BaseException:
+        pass
+attempt("solution", lambda: open(SOLUTION).read())
+attempt("repository", lambda: os.listdir(REPO))
+attempt("network", lambda: socket.create_connection(("1.1.1.1", 53), timeout=2))
+attempt("write lib", lambda: open("/sandbox/lib/otter/__init__.py", "a").write("x"))
+attempt("write job", lambda: open("/sandbox/job/probes.py", "a").write("x"))
+attempt("hidden scipy", lambda: __import__("scipy.signal"))
+attempt("seed", lambda: os.environ["CONVLIB_GRADING_SEED"])
+attempt("root", lambda: os.setuid(0))
+attempt("many processes", lambda: [os.fork() or os._exit(0) for _ in range(400)])
+seen = " ".join(seen)
+'''
+
+
+@needs_bwrap
+def test_sandbox_hides_the_grader_and_limits_the_submission(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVLIB_GRADING_SEED", "12345")
+    lib = sandbox.make_public_lib(tmp_path / "lib")
+    assert not (lib / "convlib" / "grading" / "judge.py").exists()
+    solution = A1 / "convolution_by_hand.ipynb"
+    cell = f"SOLUTION = {str(solution)!r}\nREPO = {str(ROOT)!r}\n" + PROBE_CELL
+    session = judge.Session(lib, [cell], judge.probes_source(judge.COMMON_PROBES),
+                            sandbox.Limits(hide=("scipy",)))
+    try:
+        result = session.call("values", {}, {"names": ["seen"]})
+    finally:
+        session.close()
+    assert result.ok, result.error
+    seen = result.scalars["seen"].split(" ") if result.scalars["seen"] else []
+    allowed = [] if sandbox.PIDS_CGROUP.exists() else ["many"]
+    assert [s for s in seen if s not in allowed] == []
+
+
+@needs_bwrap
+def test_a_hanging_cell_costs_only_itself(tmp_path):
+    lib = sandbox.make_public_lib(tmp_path / "lib")
+    cells = ["def f(x):\n    return x + 1", "while True:\n    pass", "y = 2"]
+    limits = sandbox.Limits(cell_seconds=4, call_seconds=4)
+    session = judge.Session(lib, cells, judge.probes_source(judge.COMMON_PROBES), limits)
+    try:
+        params = {"func": "f", "cases": [{"args": [{"a": "x"}], "kwargs": {}}]}
+        result = session.call("call_cases", {"x": np.arange(3.0)}, params)
+        values = session.call("values", {}, {"names": ["y"]})
+    finally:
+        session.close()
+    assert result.ok and np.array_equal(result.arrays["out0"], [1.0, 2.0, 3.0])
+    assert values.arrays["y"] == 2
+    assert session.cell_errors[1].startswith("stopped")
+
+
+def test_static_rules():
+    assert rules.forbidden_imports(["import scipy.signal as s"], {"scipy"}) == ["scipy"]
+    assert rules.forbidden_imports(["import importlib"], {"convlib"}) == ["importlib"]
+    assert rules.has_loop(["def g(a):\n    while a:\n        a -= 1"], "g")
+    flags = rules.suspicious(["import otter.test_files as t\nt.x.call_func = None"])
+    assert flags == ["tamper: assigns t.x.call_func"]
+
+
+def test_seed_refuses_without_a_secret(monkeypatch):
+    monkeypatch.delenv(judge.SEED_ENV, raising=False)
+    monkeypatch.delenv(judge.SEED_FILE_ENV, raising=False)
+    with pytest.raises(judge.NoSeedError):
+        judge.grading_seed()
+    assert judge.grading_seed(demo=True)[1].startswith("PUBLIC DEMO")
+    monkeypatch.setenv(judge.SEED_ENV, "99")
+    assert judge.grading_seed() == (99, "secret (environment)")
+
+
+def _solution(tmp_path) -> Path:
+    return _tool().reference_submissions(A1, tmp_path)["solution"]
+
+
+@needs_bwrap
+@pytest.mark.timeout(300)
+def test_grade_a_class_folder_then_regrade_one_student(tmp_path, monkeypatch):
+    """Folders, zips and bare notebooks with the same notebook name; regrade one row."""
+    monkeypatch.setenv(judge.SEED_ENV, "31337")
+    tool = _tool()
+    solution = _solution(tmp_path)
+    subs = tmp_path / "submissions"
+    (subs / "ada").mkdir(parents=True)
+    shutil.copy(solution, subs / "ada" / "convolution_by_hand.ipynb")
+    with zipfile.ZipFile(subs / "ben.zip", "w") as z:
+        z.write(A1 / "samples" / "no_flip.ipynb", "convolution_by_hand.ipynb")
+    shutil.copy(A1 / "samples" / "off_by_one_output_size.ipynb", subs / "cleo.ipynb")
+    grades_csv = tmp_path / "out" / "grades.csv"
+    grades_csv.parent.mkdir()
+    tool.grade_folder("01", subs, grades_csv, None, demo=False)
+    with open(grades_csv) as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert {k: rows[k]["total"] for k in rows} == {"ada": "12", "ben": "9", "cleo": "9"}
+    assert rows["ben"]["q2_flip"] == "0" and rows["ben"]["q1_random"] == "2"
+    assert rows["ada"]["seed"] == "secret (environment)"
+    feedback = (grades_csv.parent / "feedback" / "ben.txt").read_text()
+    assert "expected: [[4. 4.]" in feedback and "got:" in feedback
+
+    # written answers to grade by hand, points merged back
+    tool.export_written("01", subs, tmp_path / "written")
+    page = (tmp_path / "written" / "written_q5.html").read_text()
+    assert "<h2>ada</h2>" in page and "180" in page
+    sheet = tmp_path / "written" / "manual_points.csv"
+    sheet.write_text("student,manual_q5\nada,2\nben,1\ncleo,\n")
+    report.merge_manual(grades_csv, sheet)
+
+    # ben resubmits a correct notebook: only his row changes, hand-graded points stay
+    before = grades_csv.read_text().splitlines()
+    (subs / "ben.zip").unlink()
+    with zipfile.ZipFile(subs / "ben.zip", "w") as z:
+        z.write(solution, "work/convolution_by_hand.ipynb")
+    tool.grade_folder("01", subs, grades_csv, ["ben"], demo=False)
+    after = grades_csv.read_text().splitlines()
+    with open(grades_csv) as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert rows["ben"]["total"] == "12" and rows["ben"]["manual_q5"] == "1"
+    header = after[0].split(",")
+    keep = [header.index(c) for c in header if c != "seconds"]
+
+    def stable(line):
+        cells = line.split(",")
+        return [cells[i] for i in keep if i < len(cells)]
+
+    changed = [i for i, (a, b) in enumerate(zip(before[1:], after[1:]))
+               if stable(a) != stable(b)]
+    assert changed == [1]  # ada, ben, cleo: only ben's row
+
+
+def test_grades_json_is_plain_data():
+    grade = judge.Grade("s", "01", [judge.TestOutcome("t", "q1", 1, 1, False)], [], 0.1, "demo")
+    assert json.loads(judge.grade_json(grade))["total"] == 1
+
+
+def test_harvest_refuses_two_entries_for_one_student(tmp_path):
+    (tmp_path / "ada").mkdir()
+    (tmp_path / "ada.zip").write_bytes(b"")
+    with pytest.raises(ValueError, match="same student"):
+        harvest.submissions(tmp_path, "x.ipynb")
+
+
+def test_public_lib_has_no_judge(tmp_path):
+    lib = sandbox.make_public_lib(tmp_path / "lib")
+    files = {str(p.relative_to(lib)) for p in lib.rglob("*.py")}
+    assert "convlib/grading/student.py" in files and "convlib/conv.py" in files
+    assert not [f for f in files if "judge" in f or "specs" in f or "sandbox" in f]
+    assert os.stat(lib / "convlib" / "conv.py").st_mode & 0o777 == 0o644
+
+
+def test_outputs_from_the_sandbox_are_read_as_bounded_data(tmp_path):
+    import io
+
+    with zipfile.ZipFile(tmp_path / "bomb.npz", "w", zipfile.ZIP_DEFLATED) as z:
+        buffer = io.BytesIO()
+        np.save(buffer, np.zeros(100_000, dtype=np.uint8))
+        z.writestr("x.npy", buffer.getvalue())
+    with pytest.raises(ValueError, match="too large"):
+        judge._read_npz(tmp_path / "bomb.npz", max_bytes=2_000)
+    os.symlink("/etc/hostname", tmp_path / "link.npz")
+    with pytest.raises(OSError):
+        judge._read_npz(tmp_path / "link.npz", max_bytes=2_000)
+    np.savez(tmp_path / "pickled.npz", x=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ValueError):
+        judge._read_npz(tmp_path / "pickled.npz", max_bytes=1 << 20)
