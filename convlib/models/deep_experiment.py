@@ -3,8 +3,9 @@
 ``python -m convlib.models.deep_experiment [--csv PATH] [--grid NAME ...]`` trains every
 configuration of the chosen grids over five seeds on the digits split of the training
 chapter (300 training, 500 validation images; the test images are never touched) and
-writes one CSV row per configuration, seed and epoch. The chapters read the committed
-table (``convlib/models/results/deep.csv``) and re-run a few rows live.
+writes one CSV row per configuration and seed (per epoch for the ``depth`` grid). The
+chapters read the committed table (``convlib/models/results/deep.csv``) and re-run a
+few rows live.
 
 Grids:
 
@@ -41,6 +42,7 @@ __all__ = ["Config", "GRIDS", "SEEDS", "split", "run", "run_grid", "read_csv", "
            "find", "final", "curves"]
 
 SEEDS = (0, 1, 2, 3, 4)
+CURVE_GRIDS = ("depth",)    # grids whose table keeps every epoch (for loss curves)
 RESULTS = Path(__file__).parent / "results" / "deep.csv"
 FIELDS = ["grid", "config", "seed", "epoch", "params", "train_loss", "train_acc",
           "val_loss", "val_acc", "weight_norm", "small_weights"]
@@ -169,12 +171,14 @@ def run(config: Config, seed: int, data: dict[str, torch.Tensor] | None = None
 
 
 def run_grid(names: list[str], seeds: tuple[int, ...] = SEEDS) -> Iterator[dict[str, Any]]:
-    """Rows of every configuration of the grids ``names``, seed by seed."""
+    """Rows of every configuration of the grids ``names``, seed by seed: every epoch for
+    the grids in :data:`CURVE_GRIDS`, the last epoch only for the others."""
     data = split()
     for name in names:
         for config in GRIDS[name]:
             for seed in seeds:
-                yield from run(config, seed, data)[1]
+                rows = run(config, seed, data)[1]
+                yield from rows if name in CURVE_GRIDS else rows[-1:]
 
 
 def read_csv(path: Path | str = RESULTS) -> list[dict[str, Any]]:
