@@ -4,10 +4,10 @@
 * :mod:`convlib.models.training` -- a deterministic :func:`train` / :func:`evaluate` loop;
 * :mod:`convlib.models.counting` -- :func:`count_parameters`, :func:`count_macs`;
 * :mod:`convlib.models.lora` -- low-rank adapters for convolution layers;
-* :mod:`convlib.models.deep` -- deep plain / batch-norm / residual stacks, batch norm in NumPy,
+* ``convlib.models.deep`` -- deep plain / batch-norm / residual stacks, batch norm in NumPy,
   VGG, ResNet and MobileNet blocks;
-* :mod:`convlib.models.schedules` -- learning-rate schedules and the range test;
-* :mod:`convlib.models.deep_experiment` -- ``python -m convlib.models.deep_experiment``, the
+* ``convlib.models.schedules`` -- learning-rate schedules and the range test;
+* ``convlib.models.deep_experiment`` -- ``python -m convlib.models.deep_experiment``, the
   grids of the deep-networks chapter.
 
 This subpackage needs torch (``pip install "convlib[torch]"``); ``import convlib`` does not.
