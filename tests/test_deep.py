@@ -202,3 +202,14 @@ def test_experiment_run_reproduces_a_table_row():
     assert abs(live[-1]["val_acc"] - committed[1]) <= 2 * committed.std() + 0.01
     with pytest.raises(KeyError):
         dx.find("augment", "nothing")
+
+
+def test_train_progress_bar_only_on_a_terminal_by_default(capsys):
+    """Notebooks executed for the book (stderr not a terminal) save no progress bar."""
+    x, y = _data(32)
+    torch.manual_seed(0)
+    train(DeepStack(depth=0, channels=2), make_loader(x, y, 16), epochs=2)
+    assert capsys.readouterr().err == ""
+    train(DeepStack(depth=0, channels=2), make_loader(x, y, 16), epochs=2, progress=True,
+          desc="shown")
+    assert "shown" in capsys.readouterr().err
