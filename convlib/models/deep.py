@@ -142,6 +142,12 @@ def batch_norm_backward(grad_out: np.ndarray, cache: tuple
     With ``m = N*H*W`` values per channel, ``g = grad_out * gamma``:
     ``dx = inv_std * (g - mean(g) - xhat * mean(g * xhat))``, means over N, H, W.
     The two subtracted terms are the paths through the batch mean and variance.
+
+    >>> rng = np.random.default_rng(0)
+    >>> _, cache = batch_norm_forward(rng.normal(size=(4, 2, 3, 3)), np.ones(2), np.zeros(2))
+    >>> dx, dgamma, dbeta = batch_norm_backward(np.ones((4, 2, 3, 3)), cache)
+    >>> bool(np.allclose(dx, 0)), dbeta.tolist()     # a constant gradient is normalised away
+    (True, [36.0, 36.0])
     """
     xhat, inv_std, gamma = cache
     axes = (0, 2, 3)

@@ -50,7 +50,12 @@ FIELDS = ["grid", "config", "seed", "epoch", "params", "train_loss", "train_acc"
 
 def split() -> dict[str, torch.Tensor]:
     """The training chapter's split: a permutation of the 1797 digits with seed 0, then
-    300 training, 500 validation and 997 test images (returned, never used here)."""
+    300 training, 500 validation and 997 test images (returned, never used here).
+
+    >>> d = split()
+    >>> tuple(d["x_train"].shape), len(d["y_val"]), len(d["y_test"])
+    ((300, 1, 8, 8), 500, 997)
+    """
     from ..teaching.data import digits
 
     images, labels = digits()
@@ -63,13 +68,21 @@ def split() -> dict[str, torch.Tensor]:
 
 
 def per_class(y: torch.Tensor, k: int) -> torch.Tensor:
-    """Indices of the first ``k`` images of every class, in order."""
+    """Indices of the first ``k`` images of every class, in order.
+
+    >>> per_class(torch.tensor([0, 1, 0, 0, 1]), 2).tolist()
+    [0, 1, 2, 4]
+    """
     return torch.cat([torch.nonzero(y == c)[:k, 0] for c in range(10)]).sort().values
 
 
 def strong_augment(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """The fine-tuning chapter's augmentation (rotation up to 20 degrees, scale, shear,
-    shift up to 1.5 pixels, an elastic warp, faint noise)."""
+    shift up to 1.5 pixels, an elastic warp, faint noise).
+
+    >>> strong_augment(torch.zeros(2, 1, 8, 8), torch.Generator().manual_seed(0)).shape
+    torch.Size([2, 1, 8, 8])
+    """
     from ..transfer.pretrain import augment
 
     return augment(x, generator)
@@ -147,7 +160,12 @@ GRIDS = _grids()
 
 def run(config: Config, seed: int, data: dict[str, torch.Tensor] | None = None
         ) -> tuple[torch.nn.Module, list[dict[str, Any]]]:
-    """Train ``config`` from ``seed``; return the model and one row per epoch."""
+    """Train ``config`` from ``seed``; return the model and one row per epoch.
+
+    >>> _, rows = run(Config("demo", "tiny", train={"epochs": 2}, per_class=2), seed=0)
+    >>> [r["epoch"] for r in rows], rows[0]["params"]
+    ([1, 2], 6058)
+    """
     data = split() if data is None else data
     idx = per_class(data["y_train"], config.per_class)
     loader = make_loader(data["x_train"][idx], data["y_train"][idx], batch_size=32)
@@ -182,7 +200,12 @@ def run_grid(names: list[str], seeds: tuple[int, ...] = SEEDS) -> Iterator[dict[
 
 
 def read_csv(path: Path | str = RESULTS) -> list[dict[str, Any]]:
-    """The committed table as dicts with numbers converted."""
+    """The committed table as dicts with numbers converted.
+
+    >>> rows = read_csv()
+    >>> sorted({r["grid"] for r in rows})
+    ['augment', 'depth', 'penalty', 'schedule', 'width']
+    """
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     for r in rows:
@@ -192,7 +215,11 @@ def read_csv(path: Path | str = RESULTS) -> list[dict[str, Any]]:
 
 
 def find(grid: str, name: str) -> Config:
-    """The configuration called ``name`` in ``grid``."""
+    """The configuration called ``name`` in ``grid``.
+
+    >>> find("penalty", "L1 1e-4").train["l1"]
+    0.0001
+    """
     for config in GRIDS[grid]:
         if config.name == name:
             return config
@@ -200,7 +227,15 @@ def find(grid: str, name: str) -> Config:
 
 
 def curves(rows: list[dict[str, Any]], grid: str, column: str) -> dict[str, np.ndarray]:
-    """``column`` per configuration of ``grid`` as an array (seeds x epochs), seeds in order."""
+    """``column`` per configuration of ``grid`` as an array (seeds x epochs), seeds in order.
+
+    >>> rows = [{"grid": "g", "config": "a", "seed": s, "epoch": e, "val_acc": s + e / 10}
+    ...         for s in (0, 1) for e in (1, 2)]
+    >>> curves(rows, "g", "val_acc")["a"].tolist()
+    [[0.1, 0.2], [1.1, 1.2]]
+    >>> final(rows, "g", "val_acc")["a"].tolist()
+    [0.2, 1.2]
+    """
     out: dict[str, dict[int, dict[int, float]]] = {}
     for r in rows:
         if r["grid"] == grid:
