@@ -6,7 +6,12 @@
   :func:`~convlib.models.training.train` / :func:`~convlib.models.training.evaluate` loop;
 * :mod:`convlib.models.counting` -- :func:`~convlib.models.counting.count_parameters`,
   :func:`~convlib.models.counting.count_macs`;
-* :mod:`convlib.models.lora` -- low-rank adapters for convolution layers.
+* :mod:`convlib.models.lora` -- low-rank adapters for convolution layers;
+* :mod:`convlib.models.deep` -- deep plain / batch-norm / residual stacks, batch norm in
+  NumPy, VGG, ResNet and MobileNet blocks;
+* :mod:`convlib.models.schedules` -- learning-rate schedules and the range test;
+* ``convlib.models.deep_experiment`` -- ``python -m convlib.models.deep_experiment``, the
+  grids of the deep-networks chapter.
 
 This subpackage needs torch (``pip install "convlib[models]"``); ``import convlib`` does not.
 """

@@ -77,6 +77,8 @@ class History:
     train_acc: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     val_acc: list[float] = field(default_factory=list)
+    step_loss: list[float] = field(default_factory=list)
+    """training loss of every minibatch, before its step"""
 
 
 @torch.no_grad()
@@ -104,13 +106,14 @@ def evaluate(model: nn.Module, loader: Iterable) -> tuple[float, float]:
     return total_loss / count, correct / count
 
 
-def _optimizer(name: str, params: Any, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+def _optimizer(name: str, params: Any, lr: float, weight_decay: float,
+               momentum: float = 0.9) -> torch.optim.Optimizer:
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     if name == "adamw":
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
     raise ValueError(f"optimizer must be 'adam', 'adamw' or 'sgd', got {name!r}")
 
 
@@ -126,8 +129,11 @@ def train(
     param_groups: list[dict] | None = None,
     augment: Augment | None = None,
     seed: int = 0,
-    progress: bool = True,
+    progress: bool | None = None,
     desc: str = "train",
+    schedule: Callable[[int, int], float] | None = None,
+    l1: float = 0.0,
+    momentum: float = 0.9,
 ) -> History:
     """Train ``model`` with cross-entropy and return its per-epoch :class:`History`.
 
@@ -143,7 +149,15 @@ def train(
             pretrained body; by default every parameter with ``requires_grad``.
         augment: ``augment(x_batch, generator) -> x_batch`` applied to training
             batches only, e.g. :func:`random_shift_rotate`.
-        progress: show a ``tqdm`` bar (text on stderr) over the epochs.
+        progress: show a ``tqdm`` bar on stderr over the epochs. ``None`` (the
+            default) shows it only when stderr is a terminal, so a notebook executed
+            for the book saves no progress bar in its outputs.
+        schedule: ``schedule(step, total_steps) -> factor``; the learning rate of
+            minibatch ``step`` (counted from 0) is ``lr * factor``, see
+            :mod:`convlib.models.schedules`.
+        l1: adds ``l1 * sum(|w|)`` over the weights of convolution and linear layers
+            (not biases, not normalisation parameters) to the loss.
+        momentum: of ``"sgd"``.
 
     >>> _ = torch.manual_seed(0)
     >>> x, y = torch.randn(32, 1, 8, 8), torch.arange(32) % 2
@@ -157,7 +171,12 @@ def train(
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     if param_groups is None:
         param_groups = [{"params": [p for p in model.parameters() if p.requires_grad]}]
-    opt = _optimizer(optimizer, param_groups, lr, weight_decay)
+    opt = _optimizer(optimizer, param_groups, lr, weight_decay, momentum)
+    base_lrs = [group["lr"] for group in opt.param_groups]
+    total_steps = epochs * len(train_loader) if schedule is not None else 0
+    l1_weights = [m.weight for m in model.modules()
+                  if isinstance(m, (nn.Conv2d, nn.Linear)) and m.weight.requires_grad]
+    step = 0
     history = History()
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(1)
@@ -165,18 +184,28 @@ def train(
     try:
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed + 1)
-        bar = tqdm(range(epochs), desc=desc, disable=not progress, leave=False)
+        bar = tqdm(range(epochs), desc=desc, leave=False,
+                   disable=None if progress is None else not progress)
         for _ in bar:
             model.train()
             total_loss, correct, count = 0.0, 0, 0
             for xb, yb in train_loader:
                 if augment is not None:
                     xb = augment(xb, gen)
+                if schedule is not None:
+                    factor = schedule(step, total_steps)
+                    for group, base in zip(opt.param_groups, base_lrs):
+                        group["lr"] = base * factor
                 logits = model(xb)
                 loss = F.cross_entropy(logits, yb)
+                history.step_loss.append(loss.item())
+                objective = loss
+                if l1:
+                    objective = loss + l1 * sum(w.abs().sum() for w in l1_weights)
                 opt.zero_grad()
-                loss.backward()
+                objective.backward()
                 opt.step()
+                step += 1
                 total_loss += loss.item() * len(yb)
                 correct += (logits.argmax(1) == yb).sum().item()
                 count += len(yb)
