@@ -28,7 +28,7 @@ from torch import nn
 from .efficientnet_numpy import same_padding
 
 __all__ = ["STAGES", "same_padding", "Conv2dSame", "MBConvBlock", "EfficientNetLite0",
-           "efficientnet_lite0", "weights_path"]
+           "efficientnet_lite0", "weights_path", "layers"]
 
 # (repeats, kernel, stride of the first block, expansion, channels out) per stage
 STAGES = [(1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
@@ -123,3 +123,41 @@ def efficientnet_lite0(pretrained: bool = True) -> EfficientNetLite0:
         state = torch.load(weights_path(), map_location="cpu", weights_only=True)
         model.load_state_dict(state, strict=True)  # every key used, none missing
     return model.eval()
+
+
+def layers(model: EfficientNetLite0, size: int = 224) -> list[dict]:
+    """One row per convolution / linear layer at input ``size``: name, kind (``"stem"``,
+    ``"1x1"``, ``"depthwise"``, ``"linear"``), stage (0 stem, 1-7, 8 head), input and
+    output shapes (one image), parameters and multiply-accumulates (MACs), counted with
+    :func:`convlib.models.count_parameters` / :func:`~convlib.models.count_macs`."""
+    from .counting import count_macs, count_parameters
+
+    shapes: dict[str, tuple] = {}
+    hooks = [m.register_forward_hook(
+        lambda m, i, o, name=name: shapes.__setitem__(name, (tuple(i[0].shape[1:]),
+                                                            tuple(o.shape[1:]))))
+        for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, 3, size, size))
+    finally:
+        for h in hooks:
+            h.remove()
+    stage_of = [s for s, (repeats, *_) in enumerate(STAGES, start=1) for _ in range(repeats)]
+    rows = []
+    for name, m in model.named_modules():
+        if name not in shapes:
+            continue
+        if isinstance(m, nn.Linear):
+            kind, stage = "linear", 8
+        elif name == "_conv_stem":
+            kind, stage = "stem", 0
+        else:
+            kind = "depthwise" if m.groups > 1 else "1x1"
+            stage = stage_of[int(name.split(".")[1])] if name.startswith("_blocks") else 8
+        in_shape, out_shape = shapes[name]
+        macs = (m.in_features * m.out_features if kind == "linear"
+                else count_macs(m, in_shape))
+        rows.append({"name": name, "kind": kind, "stage": stage, "in": in_shape,
+                     "out": out_shape, "params": count_parameters(m), "macs": macs})
+    return rows

@@ -55,14 +55,15 @@ from ..models.lora import apply_lora
 from ..teaching.photos import IMAGENET_MEAN, IMAGENET_STD, lfw_faces
 
 __all__ = ["SIZE", "STRATEGIES", "VARIANTS", "RESULTS", "Run", "lfw_splits", "prepare",
-           "features", "probe", "build", "finetune", "read_csv", "main"]
+           "features", "probe", "build", "finetune", "warmup_cosine", "probe_runs",
+           "finetune_runs", "digits_runs", "read_csv", "select", "mean_std", "paired", "main"]
 
 SIZE = 96
 SPLIT_SEED = 0
 SEEDS = tuple(range(5))
 BUDGETS = (2, 10)  # labelled training images per class
-STEPS = 40
-EVAL_EVERY = 5
+STEPS = 30
+EVAL_EVERY = 10
 BATCH = 8
 LAYER_DECAY = 0.6
 RANK = 4
@@ -406,32 +407,40 @@ def digits_runs() -> list[Run]:
     return rows
 
 
-def run_all(progress: bool = True) -> list[Run]:
+def run_all(parts=("main", "digits", "practice"), full_lr: float | None = None,
+            progress: bool = True) -> list[Run]:
+    """The lfw grid (``main``), the digits (``digits``) and the practice variants
+    (``practice``, at the learning rate ``main`` chose for ``full``, or ``full_lr``)."""
     runs: list[Run] = []
 
     def log(msg):
         if progress:
             print(msg, file=sys.stderr, flush=True)
 
-    with _one_thread():
-        log("digits")
-        runs += digits_runs()
     xt, y, sp = _data()
+    budget = max(BUDGETS)
     with _one_thread():
-        for budget in BUDGETS:
-            log(f"lfw budget {budget}: probe")
-            runs += probe_runs(xt, y, sp, budget)
-            for strategy in ("last", "lora", "full", "scratch"):
-                log(f"lfw budget {budget}: {strategy}")
-                runs += finetune_runs(xt, y, sp, budget, strategy)
-        budget = max(BUDGETS)
-        full_lr = next(r.lr for r in runs if r.strategy == "full" and r.budget == budget)
-        xraw, _, _ = _data(normalise=False)
-        runs += probe_runs(xraw, y, sp, budget, variant="no_normalise")
-        for variant in ("bn_train", "adam_l2", "constant_lr", "bf16", "no_normalise"):
-            log(f"lfw budget {budget}: full, {variant}")
-            runs += finetune_runs(xraw if variant == "no_normalise" else xt, y, sp, budget,
-                                  "full", variant, lrs=(full_lr,))
+        if "main" in parts:
+            for b in sorted(BUDGETS, reverse=True):
+                for strategy in ("full", "probe", "last", "lora", "scratch"):
+                    log(f"lfw budget {b}: {strategy}")
+                    runs += (probe_runs(xt, y, sp, b) if strategy == "probe" else
+                             finetune_runs(xt, y, sp, b, strategy))
+                    if strategy == "full" and b == budget:
+                        full_lr = runs[-1].lr
+                        log(f"full fine-tuning, budget {b}: learning rate {full_lr:g}")
+        if "digits" in parts:
+            log("digits")
+            runs += digits_runs()
+        if "practice" in parts:
+            if full_lr is None:
+                raise ValueError("the practice part needs the main part or full_lr")
+            xraw, _, _ = _data(normalise=False)
+            runs += probe_runs(xraw, y, sp, budget, variant="no_normalise")
+            for variant in VARIANTS:
+                log(f"lfw budget {budget}: full, {variant}")
+                runs += finetune_runs(xraw if variant == "no_normalise" else xt, y, sp,
+                                      budget, "full", variant, lrs=(full_lr,))
     return runs
 
 
@@ -456,12 +465,38 @@ def read_csv(path=RESULTS) -> list[Run]:
     return out
 
 
+def select(runs, **match) -> list[Run]:
+    """The runs whose fields equal ``match`` (``variant`` defaults to ""), by seed."""
+    match.setdefault("variant", "")
+    out = [r for r in runs if all(getattr(r, k) == v for k, v in match.items())]
+    return sorted(out, key=lambda r: r.seed)
+
+
+def mean_std(values) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof=1) over seeds."""
+    v = np.asarray(list(values), dtype=float)
+    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
+
+
+def paired(a: list[Run], b: list[Run], field: str = "test_acc") -> np.ndarray:
+    """Per-seed differences ``a - b`` of ``field`` (the runs must share their seeds)."""
+    if [r.seed for r in a] != [r.seed for r in b]:
+        raise ValueError("paired runs must have the same seeds")
+    return np.array([getattr(x, field) - getattr(y, field) for x, y in zip(a, b)])
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m convlib.transfer.realnet",
                                  description=__doc__.splitlines()[0])
     ap.add_argument("--csv", default=str(RESULTS), help="where to write the runs")
+    ap.add_argument("--part", nargs="+", choices=("main", "digits", "practice"),
+                    default=("main", "digits", "practice"),
+                    help="run only these parts (in this order; the rows of separate runs "
+                         "concatenate to those of one run)")
+    ap.add_argument("--full-lr", type=float, default=None,
+                    help="for --part practice without main: the learning rate main chose")
     args = ap.parse_args(argv)
-    runs = run_all()
+    runs = run_all(args.part, args.full_lr)
     write_csv(runs, args.csv)
     for r in runs:
         print(f"{r.task} {r.budget:2d} {r.strategy:8s} {r.variant:12s} seed {r.seed} "
