@@ -45,6 +45,8 @@ def depthwise_conv(x, w, b, stride, pad, dilation, threads: int | None = None):
     kernel = w.shape[2:]
     m = w.shape[0] // c
     dtype = np.result_type(x, w)
+    if nd == 2 and tuple(stride) == (1, 1):
+        return _flat_stride1(x, w, b, pad, dilation, threads, dtype)
     if any(lo or hi for lo, hi in pad):
         xp = np.zeros((n, c, *(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pad))), dtype)
         xp[(slice(None), slice(None), *(slice(lo, lo + s) for s, (lo, _) in
@@ -76,14 +78,65 @@ def depthwise_conv(x, w, b, stride, pad, dilation, threads: int | None = None):
                 np.multiply(win, wt, out=tmp)
                 acc += tmp
 
-    threads = threads or min(len(slabs), os.cpu_count() or 1)
-    if threads > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(run, slabs))
-    else:
-        for slab in slabs:
-            run(slab)
+    _run(run, slabs, threads)
     out = out.reshape(n, c * m, *out_sp)
     if b is not None:
         out += np.asarray(b, dtype).reshape((1, -1) + (1,) * nd)
+    return out
+
+
+def _run(fn, items, threads) -> None:
+    threads = threads or min(len(items), os.cpu_count() or 1)
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(fn, items))
+    else:
+        for item in items:
+            fn(item)
+
+
+def _flat_stride1(x, w, b, pad, dilation, threads, dtype):
+    """Stride 1 in 2-D: each padded plane read as one flat row of ``Hp * Wp`` values.
+
+    Output pixel ``(r, q)`` of tap ``(i, j)`` reads flat position ``(r + di) * Wp + q +
+    dj``: for every tap, the whole output (computed ``Wp`` wide, the last ``Wp - Wo``
+    columns thrown away) is one *contiguous* slice of the flat plane, so each multiply-add
+    runs over long contiguous runs of memory.
+    """
+    n, c, h, wd = x.shape
+    m = w.shape[0] // c
+    (pt, pb), (pl, pr) = pad
+    dh, dw = dilation
+    kh, kw = w.shape[2:]
+    hp, wp = h + pt + pb, wd + pl + pr
+    ho, wo = hp - dh * (kh - 1), wp - dw * (kw - 1)
+    flat = np.zeros((n, c, hp * wp + dw * (kw - 1)), dtype)  # the tail: the last tap's run
+    flat[:, :, : hp * wp].reshape(n, c, hp, wp)[:, :, pt : pt + h, pl : pl + wd] = x
+    out = np.empty((n, c, m, ho, wo), dtype)
+    wk = w.astype(dtype, copy=False).reshape(c, m, kh * kw)
+    offs = [i * dh * wp + j * dw for i in range(kh) for j in range(kw)]
+    length = ho * wp
+    per_channel = (hp * wp + 2 * m * length) * flat.itemsize
+    cb = max(1, min(c, _SLAB_BYTES // max(per_channel, 1)))
+    slabs = [(i, c0) for i in range(n) for c0 in range(0, c, cb)]
+
+    def run(slab):
+        i, c0 = slab
+        cs = slice(c0, min(c0 + cb, c))
+        src = flat[i, cs][:, None, :]  # (cb, 1, flat length)
+        acc = np.empty((src.shape[0], m, length), dtype)
+        tmp = np.empty_like(acc)
+        for t, off in enumerate(offs):
+            wt = wk[cs, :, t][:, :, None]
+            if t == 0:
+                np.multiply(src[:, :, off : off + length], wt, out=acc)
+            else:
+                np.multiply(src[:, :, off : off + length], wt, out=tmp)
+                acc += tmp
+        out[i, cs] = acc.reshape(-1, m, ho, wp)[..., :wo]
+
+    _run(run, slabs, threads)
+    out = out.reshape(n, c * m, ho, wo)
+    if b is not None:
+        out += np.asarray(b, dtype).reshape(1, -1, 1, 1)
     return out

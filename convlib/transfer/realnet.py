@@ -278,11 +278,12 @@ def _data(normalise: bool = True):
     return xt, torch.from_numpy(y), sp
 
 
-def probe_runs(task_x, y, sp, budget: int, variant: str = "", model=None) -> list[Run]:
-    """The linear probe for every seed; C chosen on validation, then test once."""
-    model = model or efficientnet_lite0()
+def probe_runs(task_x, y, sp, budget: int, variant: str = "", model=None,
+               feats: np.ndarray | None = None) -> list[Run]:
+    """The linear probe for every seed; C chosen on validation, then test once.
+    ``feats``: the features of ``task_x`` when already computed."""
     t0 = time.process_time()
-    f = features(model, task_x)
+    f = feats if feats is not None else features(model or efficientnet_lite0(), task_x)
     yn = y.numpy()
     per_seed = []
     for seed in SEEDS:
@@ -304,7 +305,7 @@ def probe_runs(task_x, y, sp, budget: int, variant: str = "", model=None) -> lis
 
 
 def finetune_runs(xt, y, sp, budget: int, strategy: str, variant: str = "",
-                  lrs=None) -> list[Run]:
+                  lrs=None, seeds=SEEDS) -> list[Run]:
     """Every seed at every learning rate; the best mean validation accuracy is kept and
     only those runs see the test split."""
     kw = {"bn_train": variant == "bn_train", "bf16": variant == "bf16",
@@ -314,7 +315,7 @@ def finetune_runs(xt, y, sp, budget: int, strategy: str, variant: str = "",
     trials = {}
     for lr in lrs or LRS[strategy]:
         trials[lr] = []
-        for seed in SEEDS:
+        for seed in seeds:
             t0 = time.process_time()
             tr = torch.from_numpy(train_indices(sp["pool"], yn, budget, seed))
             model, groups = build(strategy, lr=lr, seed=seed)
