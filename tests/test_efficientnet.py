@@ -120,3 +120,49 @@ def test_depthwise_asymmetric_padding_and_conv1d_shape():
     ref1 = F.conv1d(torch.from_numpy(x1), torch.from_numpy(w1), padding=1, groups=4).numpy()
     np.testing.assert_allclose(depthwise_conv(x1, w1, None, (1,), ((1, 1),), (1,)), ref1,
                                atol=1e-12, rtol=0)
+
+
+# ----------------------------------------------------------------------------- realnet
+
+
+def test_realnet_splits_fixed_disjoint_and_paired():
+    from convlib.transfer import realnet as rn
+
+    sp = rn.lfw_splits()
+    _, y = photos.lfw_faces()
+    assert {k: len(v) for k, v in sp.items()} == {"test": 80, "val": 40, "pool": 80}
+    assert len(np.unique(np.concatenate(list(sp.values())))) == 200
+    assert all((y[v] == 1).sum() == len(v) // 2 for v in sp.values())
+    a = rn.train_indices(sp["pool"], y, 2, seed=3)
+    assert np.array_equal(a, rn.train_indices(sp["pool"], y, 2, seed=3))
+    assert set(a) <= set(sp["pool"]) and sorted(y[a]) == [0, 0, 1, 1]
+
+
+def test_realnet_schedule_and_strategies():
+    from convlib.transfer import realnet as rn
+
+    f = [rn.warmup_cosine(s, 20) for s in range(20)]
+    assert f[0] == 0.5 and f[1] == 1.0 and all(a >= b for a, b in zip(f[1:], f[2:]))
+    trained = {}
+    for strategy in ("scratch", "last", "full", "lora"):
+        model, groups = rn.build(strategy, lr=1e-3)
+        n = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        assert n == sum(p.numel() for g in groups for p in g["params"])
+        trained[strategy] = n
+    assert trained["lora"] < trained["last"] < trained["full"] == trained["scratch"]
+    _, groups = rn.build("full", lr=1e-3)
+    lrs = [g["lr"] for g in groups]
+    assert lrs == sorted(lrs) and lrs[-1] == 1e-3  # the classifier fastest, the stem slowest
+
+
+def test_realnet_committed_table_is_complete():
+    from convlib.transfer import realnet as rn
+
+    runs = rn.read_csv()
+    for b in rn.BUDGETS:
+        for s in rn.STRATEGIES:
+            assert [r.seed for r in rn.select(runs, task="lfw", budget=b, strategy=s)] == list(
+                rn.SEEDS)
+    for v in rn.VARIANTS:
+        assert len(rn.select(runs, task="lfw", strategy="full", variant=v)) == len(rn.SEEDS)
+    assert all(0 <= r.test_acc <= 1 for r in runs)

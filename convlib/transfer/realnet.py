@@ -307,9 +307,10 @@ def probe_runs(task_x, y, sp, budget: int, variant: str = "", model=None,
 
 
 def finetune_runs(xt, y, sp, budget: int, strategy: str, variant: str = "",
-                  lrs=None, seeds=SEEDS) -> list[Run]:
+                  lrs=None, seeds=SEEDS, models: list | None = None) -> list[Run]:
     """Every seed at every learning rate; the best mean validation accuracy is kept and
-    only those runs see the test split."""
+    only those runs see the test split. ``models``: a list that receives the kept
+    (early-stopped) models."""
     kw = {"bn_train": variant == "bn_train", "bf16": variant == "bf16",
           "optimizer": "adam" if variant == "adam_l2" else "adamw",
           "schedule": variant != "constant_lr"}
@@ -336,6 +337,8 @@ def finetune_runs(xt, y, sp, budget: int, strategy: str, variant: str = "",
         tlast = _evaluate(last, xt[te], y[te], kw["bf16"])[0]
         runs.append(Run("lfw", budget, strategy, variant, seed, lr_best, vacc, vloss, tacc,
                         tlast, bstep, n_train, cpu))
+        if models is not None:
+            models.append(best)
     return runs
 
 
