@@ -4,6 +4,8 @@
 * :mod:`convlib.models.training` -- a deterministic :func:`train` / :func:`evaluate` loop;
 * :mod:`convlib.models.counting` -- :func:`count_parameters`, :func:`count_macs`;
 * :mod:`convlib.models.lora` -- low-rank adapters for convolution layers.
+* :mod:`convlib.models.efficientnet` -- EfficientNet-Lite0 with its ImageNet weights;
+  :mod:`convlib.models.efficientnet_numpy` -- its forward pass in NumPy with convlib.
 
 This subpackage needs torch (``pip install "convlib[torch]"``); ``import convlib`` does not.
 """
