@@ -419,9 +419,11 @@ def paired_difference(
     source: str = "broad",
     target: str = "noisy",
     baseline_source: str = "broad",
+    field: str = "target_acc",
 ) -> tuple[float, float, int]:
     """Mean and standard error of ``strategy`` minus ``baseline`` in test accuracy, paired
-    by seed (the same labelled images, the same augmentation), and the number of pairs.
+    by seed (the same labelled images, the same augmentation), and the number of pairs;
+    ``field`` picks the accuracy (``"target_acc"``, ``"val_acc"`` or ``"source_acc"``).
     ``baseline`` comes from ``baseline_source`` (``scratch`` has runs under ``"broad"``
     only).
 
@@ -436,9 +438,9 @@ def paired_difference(
     for r in results:
         if r.target == target and r.budget == budget:
             if (r.strategy, r.source) == (strategy, source):
-                ours[r.seed] = r.target_acc
+                ours[r.seed] = getattr(r, field)
             elif (r.strategy, r.source) == (baseline, baseline_source):
-                theirs[r.seed] = r.target_acc
+                theirs[r.seed] = getattr(r, field)
     diffs = [ours[k] - theirs[k] for k in sorted(ours.keys() & theirs.keys())]
     if len(diffs) < 2:
         raise ValueError(f"need at least 2 paired seeds, found {len(diffs)}")
@@ -478,7 +480,7 @@ def format_table(
     budgets = sorted({b for (_, b) in stats})
     strategies = [s for s in STRATEGIES if any(k[0] == s for k in stats)]
     trainable = {r.strategy: r.trainable for r in rows}
-    head = f"{'strategy':<15}" + "".join(f"{f'{b}/class':>14}" for b in budgets)
+    head = f"{'strategy':<15}" + "".join(f"{f'{b}/class':>15}" for b in budgets)
     head += f"{'trained':>10}"
     lines = [head, "-" * len(head)]
     for s in strategies:
@@ -486,9 +488,9 @@ def format_table(
         for b in budgets:
             mean, std, _ = stats.get((s, b), (math.nan, math.nan, 0))
             if math.isnan(mean):
-                cells += f"{'-':>14}"
+                cells += f"{'-':>15}"
             else:
-                cells += f"{100 * mean:>8.1f} ± {100 * std:>3.1f}"
+                cells += f"{100 * mean:>8.1f} ± {100 * std:>4.1f}"
         lines.append(f"{s:<15}{cells}{trainable[s]:>10,}")
     return "\n".join(lines)
 
