@@ -35,8 +35,9 @@ What is reproducible, and what is not:
   steps the weights end up elsewhere. On the machine that wrote the checkpoint, forcing
   torch's own kernels from AVX-512 to AVX2 (``ATEN_CPU_CAPABILITY=avx2``) changed 81 % of
   the broad network's weights (the narrow network's not one); forcing MKL's to AVX2
-  (``MKL_ENABLE_INSTRUCTIONS=AVX2``) changed most weights of both. What survives is the *quality* of the networks: their source
-  accuracies agree within the spread over training seeds (:data:`ACCURACY_TOLERANCE`).
+  (``MKL_ENABLE_INSTRUCTIONS=AVX2``) changed most weights of both. What survives is the
+  *quality* of the networks: their source accuracies agree within a tolerance derived
+  from the spread over training seeds (:data:`ACCURACY_TOLERANCE`).
 
 ``--check`` retrains and compares with the committed checkpoint: weights bit for bit when
 the provenance matches this machine's, source accuracies within the tolerance otherwise.
