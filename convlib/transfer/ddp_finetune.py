@@ -14,17 +14,27 @@ gathers all checksums (``all_gather``) and asserts that they are equal.
 ``--no-ddp`` trains the same shards *without* DDP (no gradient averaging): the copies drift
 apart, and rank 0 reports that the checksums differ. That is what DDP prevents.
 
-Several machines need only other launch arguments (the script is unchanged)::
+Several machines need only other launch arguments (the script is unchanged). With the
+``c10d`` rendezvous, the same command runs on every node; the nodes meet at the endpoint
+under a job id of your choice, and torchrun assigns the node ranks itself (it ignores
+``--node_rank``)::
 
-    torchrun --nnodes=2 --nproc_per_node=8 --node_rank=0 \\
-        --rdzv_backend=c10d --rdzv_endpoint=host0:29500 \\
+    torchrun --nnodes=2 --nproc_per_node=8 \\
+        --rdzv_id=finetune-42 --rdzv_backend=c10d --rdzv_endpoint=host0:29500 \\
         -m convlib.transfer.ddp_finetune --backend nccl
+
+(The static alternative: ``--nnodes=2 --node_rank=N --master_addr=host0
+--master_port=29500`` with N = 0 on host0 and 1 on the other node.) Each process drives
+the GPU ``LOCAL_RANK`` (its rank within its node), which torchrun sets; on GPUs, batch
+norm layers become ``SyncBatchNorm`` so that their batch statistics are computed over the
+global batch rather than each rank's shard.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
 
 import torch
@@ -79,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     rank, world = dist.get_rank(), dist.get_world_size()
     device = torch.device("cpu")
     if args.backend == "nccl":
-        # one GPU per process; torchrun tells each process which one
-        device = torch.device("cuda", rank % torch.cuda.device_count())
+        # one GPU per process: GPU LOCAL_RANK (the rank within this node; torchrun sets it)
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
         torch.cuda.set_device(device)
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
@@ -91,13 +101,19 @@ def main(argv: list[str] | None = None) -> int:
     # Same seed on every rank, so the new final layer starts equal everywhere (DDP would
     # also copy rank 0's weights to the others when it wraps the model).
     model, groups = adapt_model("full", load_checkpoint(), seed=0, recipe=recipe)
+    if args.backend == "nccl":
+        # batch norm over the global batch, not each rank's shard (GPU only; this network
+        # has no batch norm, chapter 9's can): BatchNorm2d -> SyncBatchNorm
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     model.to(device)
     net = model if args.no_ddp else DistributedDataParallel(model)
     optimizer = torch.optim.Adam(groups, lr=recipe.lr)
 
     dataset = TensorDataset(x, y)
     # Each rank sees a different 1/world of the images each epoch; together they see all.
-    sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=0)
+    sampler = DistributedSampler(
+        dataset, num_replicas=world, rank=rank, shuffle=True, seed=0
+    )
     loader = DataLoader(dataset, batch_size=args.batch_size, sampler=sampler)
     gen = torch.Generator().manual_seed(1000 + rank)  # each rank augments its own images
     seen = 0
@@ -125,8 +141,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_ddp:
             _say(f"rank 0: without DDP the {world} copies {'agree' if same else 'differ'}")
         else:
-            assert same, f"ranks disagree: {[bytes(d.tolist()).hex()[:16] for d in everyone]}"
-            _say(f"rank 0: all {world} ranks hold identical weights; target accuracy {acc:.3f}")
+            hashes = [bytes(d.tolist()).hex()[:16] for d in everyone]
+            assert same, f"ranks disagree: {hashes}"
+            _say(
+                f"rank 0: all {world} ranks hold identical weights; "
+                f"target accuracy {acc:.3f}"
+            )
     dist.destroy_process_group()
     return 0
 

@@ -1,15 +1,20 @@
-"""The fine-tuning experiment: six ways to adapt a pretrained CNN to a small target task.
+"""The fine-tuning experiment: seven ways to adapt a pretrained CNN to a small target task.
 
 The pretrained networks (:mod:`convlib.transfer.pretrain`) know noisy digits 0-4 (the *broad* one
 also their orientation); the target task is noisy digits 5-9 with ``budget`` labelled
 images per class. Every strategy starts from the same network, trains for the same
 number of steps with the same optimizer, learning rate and augmentation
-(:func:`convlib.transfer.pretrain.augment`), and is judged on the same held-out target images:
+(:func:`convlib.transfer.pretrain.augment`), and is judged on the same held-out target images
+(the validation split for design choices, the test split for the reported numbers):
 
 ``scratch``
     Random initial weights, everything trained: the baseline to beat.
 ``probe``
     Linear probe: the pretrained network frozen, only a new final layer trained.
+``head``
+    The classifier head only: both convolutions frozen, the two linear layers (the hidden
+    one pretrained, a new final one) trained. LoRA without its adapters: the ablation
+    that says what LoRA's adapters add.
 ``partial``
     Partial freezing: the first convolution frozen, the rest (and a new final layer) trained.
 ``full``
@@ -27,16 +32,23 @@ held-out source images measures how much of the source task was forgotten.
 
 The grid (:func:`grid`): every strategy and budget from the broad source on the noisy
 target (the main table); at 5 labels per class also the narrow source (what a narrow
-source task transfers), a clean target (an easy target) and an inverted target (a
-domain the source never showed).
+source task transfers), its control *narrow8* (the narrow question on the broad source's
+images: same images, same steps), a clean target (an easy target) and an inverted target
+(a domain the source never showed).
+
+The shared learning rate was chosen on the validation split, before the grid was run:
+``python -m convlib.transfer.finetune --select --csv
+convlib/transfer/checkpoints/lr_selection.csv`` runs every strategy at 5 labels per class,
+seeds 0-2, for each learning rate of :data:`SELECTION_LRS`, and :func:`choose_lr` takes the
+one with the best mean validation accuracy over all strategies.
 
 ``python -m convlib.transfer.finetune`` runs the grid and prints the tables; ``--csv PATH`` also
 writes one row per run. The committed table ``convlib/transfer/checkpoints/finetune_results.csv``
 is written by
 ``python -m convlib.transfer.finetune --csv convlib/transfer/checkpoints/finetune_results.csv``
-(about ten minutes on one core). Each run is reproducible bit for bit on one machine (one
-thread, deterministic algorithms, fixed seeds); another CPU may round differently and
-move an accuracy by an image or two.
+(about ten minutes on one idle core). Each run is reproducible bit for bit on one machine
+(one thread, deterministic algorithms, fixed seeds, the same checkpoint); on another CPU
+the rounding differs and a run ends elsewhere, within the spread over seeds.
 """
 
 from __future__ import annotations
@@ -73,6 +85,9 @@ __all__ = [
     "BUDGETS",
     "SEEDS",
     "RESULTS",
+    "SELECTION",
+    "SELECTION_LRS",
+    "choose_lr",
     "Recipe",
     "RunResult",
     "labelled_subset",
@@ -83,14 +98,17 @@ __all__ = [
     "write_csv",
     "read_csv",
     "summarize",
+    "paired_difference",
     "format_table",
     "main",
 ]
 
-STRATEGIES = ("scratch", "probe", "partial", "full", "discriminative", "lora")
+STRATEGIES = ("scratch", "probe", "head", "partial", "full", "discriminative", "lora")
 BUDGETS = (1, 5, 10, 50)
 SEEDS = (0, 1, 2, 3, 4)
 RESULTS = Path(__file__).parent / "checkpoints" / "finetune_results.csv"
+SELECTION = Path(__file__).parent / "checkpoints" / "lr_selection.csv"
+SELECTION_LRS = (1e-3, 2e-3, 4e-3)
 
 
 @dataclass(frozen=True)
@@ -98,7 +116,7 @@ class Recipe:
     """Training settings shared by every strategy (one recipe, so the comparison is fair)."""
 
     steps: int = 300
-    lr: float = 2e-3
+    lr: float = 1e-3  # chosen on the validation split: see choose_lr
     batch_size: int = 64
     layer_decay: float = 3.0
     lora_rank: int = 4
@@ -107,7 +125,8 @@ class Recipe:
 
 @dataclass(frozen=True)
 class RunResult:
-    """One run. Accuracies are fractions; ``source_acc`` is NaN for ``scratch`` (it has no
+    """One run. Accuracies are fractions: ``val_acc`` on the validation split,
+    ``target_acc`` on the test split; ``source_acc`` is NaN for ``scratch`` (it has no
     source head); ``trainable`` counts the parameters the optimizer updates."""
 
     source: str
@@ -115,6 +134,8 @@ class RunResult:
     strategy: str
     budget: int
     seed: int
+    lr: float
+    val_acc: float
     target_acc: float
     source_acc: float
     trainable: int
@@ -162,7 +183,7 @@ def adapt_model(
     645
     >>> model, groups = adapt_model("discriminative")
     >>> [round(g["lr"], 6) for g in groups]              # conv1, conv2, linear1, linear2
-    [7.4e-05, 0.000222, 0.000667, 0.002]
+    [3.7e-05, 0.000111, 0.000333, 0.001]
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
@@ -179,6 +200,8 @@ def adapt_model(
     if strategy == "probe":
         model.requires_grad_(False)
         layers[-1].requires_grad_(True)
+    elif strategy == "head":
+        model.features.requires_grad_(False)
     elif strategy == "partial":
         layers[0].requires_grad_(False)
     elif strategy == "lora":
@@ -224,8 +247,9 @@ def finetune(
     """Adapt the ``source`` network with ``strategy`` from ``budget`` labelled images per
     class of the ``target`` task; measure target and source accuracy.
 
-    ``source`` is ``"broad"`` or ``"narrow"``, ``target`` one of ``"noisy"`` (the main
-    task), ``"clean"`` or ``"inverted"`` (see :func:`convlib.transfer.pretrain.transfer_data`).
+    ``source`` is ``"broad"``, ``"narrow"`` or ``"narrow8"``, ``target`` one of
+    ``"noisy"`` (the main task), ``"clean"`` or ``"inverted"`` (see
+    :func:`convlib.transfer.pretrain.transfer_data`).
     Pass ``pretrained``/``data`` (matching ``source`` and ``target``) to avoid reloading
     them in a loop.
 
@@ -252,6 +276,8 @@ def finetune(
             model, loader, epochs=epochs, lr=recipe.lr, param_groups=groups, augment=augment,
             seed=seed, progress=False,
         )  # fmt: skip
+        val = make_loader(data.target_val, data.target_val_labels, 1024, shuffle=False)
+        val_acc = evaluate(model, val)[1]
         test = make_loader(data.target_test, data.target_test_labels, 1024, shuffle=False)
         target_acc = evaluate(model, test)[1]
         source_acc = math.nan
@@ -261,7 +287,10 @@ def finetune(
             probe.head[-1] = copy.deepcopy(pretrained.head[-1])
             source_acc = source_accuracy(probe, data)
     trainable = sum(p.numel() for g in groups for p in g["params"])
-    result = RunResult(source, target, strategy, budget, seed, target_acc, source_acc, trainable)
+    result = RunResult(
+        source, target, strategy, budget, seed, recipe.lr, val_acc, target_acc, source_acc,
+        trainable,
+    )  # fmt: skip
     return (result, model) if return_model else result
 
 
@@ -277,18 +306,20 @@ def grid(
 ) -> list[Run]:
     """The runs ``(source, target, strategy, budget, seed)`` of the experiment: every
     budget from the broad source on the noisy target; with ``side``, ``side_budgets`` from
-    the narrow source (scratch excepted: it has no source) and on the clean and inverted
-    targets.
+    the narrow and narrow8 sources (scratch excepted: it has no source) and on the clean
+    and inverted targets.
 
     >>> len(grid()), len(grid(side=False))
-    (205, 120)
+    (270, 140)
     """
     runs = [("broad", "noisy", s, b, seed) for b in budgets for s in strategies for seed in seeds]
     if side:
-        for source, target in (("narrow", "noisy"), ("broad", "clean"), ("broad", "inverted")):
+        sides = (("narrow", "noisy"), ("narrow8", "noisy"), ("broad", "clean"),
+                 ("broad", "inverted"))  # fmt: skip
+        for source, target in sides:
             for b in side_budgets:
                 for s in strategies:
-                    if not (source == "narrow" and s == "scratch"):
+                    if not (source != "broad" and s == "scratch"):
                         runs += [(source, target, s, b, seed) for seed in seeds]
     return runs
 
@@ -330,7 +361,7 @@ def write_csv(results: Iterable[RunResult], path: str | Path) -> None:
         writer.writeheader()
         for r in results:
             row = asdict(r)
-            for key in ("target_acc", "source_acc"):
+            for key in ("val_acc", "target_acc", "source_acc"):
                 row[key] = "" if math.isnan(row[key]) else f"{row[key]:.6f}"
             writer.writerow(row)
 
@@ -346,7 +377,7 @@ def read_csv(path: str | Path = RESULTS) -> list[RunResult]:
         return [
             RunResult(
                 row["source"], row["target"], row["strategy"], int(row["budget"]), int(row["seed"]),
-                float(row["target_acc"]),
+                float(row["lr"]), float(row["val_acc"]), float(row["target_acc"]),
                 float(row["source_acc"]) if row["source_acc"] else math.nan,
                 int(row["trainable"]),
             )
@@ -358,9 +389,9 @@ def summarize(
     results: Iterable[RunResult], field: str = "target_acc"
 ) -> dict[tuple[str, str, str, int], tuple[float, float, int]]:
     """``(source, target, strategy, budget) -> (mean, sample std, number of seeds)`` of
-    ``field`` (``"target_acc"`` or ``"source_acc"``); NaN values are left out.
+    ``field`` (``"val_acc"``, ``"target_acc"`` or ``"source_acc"``); NaN values are left out.
 
-    >>> rows = [RunResult("broad", "noisy", "full", 5, s, a, 0.9, 10)
+    >>> rows = [RunResult("broad", "noisy", "full", 5, s, 2e-3, a, a, 0.9, 10)
     ...         for s, a in enumerate([0.7, 0.8])]
     >>> {k: tuple(round(v, 4) for v in val) for k, val in summarize(rows).items()}
     {('broad', 'noisy', 'full', 5): (0.75, 0.0707, 2)}
@@ -378,6 +409,57 @@ def summarize(
         )
         for key, v in groups.items()
     }
+
+
+def paired_difference(
+    results: Iterable[RunResult],
+    strategy: str,
+    baseline: str = "scratch",
+    budget: int = 5,
+    source: str = "broad",
+    target: str = "noisy",
+    baseline_source: str = "broad",
+    field: str = "target_acc",
+) -> tuple[float, float, int]:
+    """Mean and standard error of ``strategy`` minus ``baseline`` in test accuracy, paired
+    by seed (the same labelled images, the same augmentation), and the number of pairs;
+    ``field`` picks the accuracy (``"target_acc"``, ``"val_acc"`` or ``"source_acc"``).
+    ``baseline`` comes from ``baseline_source`` (``scratch`` has runs under ``"broad"``
+    only).
+
+    >>> rows = [RunResult("broad", "noisy", s, 5, k, 2e-3, 0, a, 0, 1)
+    ...         for k, (a, b) in enumerate([(0.7, 0.6), (0.8, 0.6)])
+    ...         for s, a in (("full", a), ("scratch", b))]
+    >>> tuple(round(v, 4) for v in paired_difference(rows, "full"))
+    (0.15, 0.05, 2)
+    """
+    ours: dict[int, float] = {}
+    theirs: dict[int, float] = {}
+    for r in results:
+        if r.target == target and r.budget == budget:
+            if (r.strategy, r.source) == (strategy, source):
+                ours[r.seed] = getattr(r, field)
+            elif (r.strategy, r.source) == (baseline, baseline_source):
+                theirs[r.seed] = getattr(r, field)
+    diffs = [ours[k] - theirs[k] for k in sorted(ours.keys() & theirs.keys())]
+    if len(diffs) < 2:
+        raise ValueError(f"need at least 2 paired seeds, found {len(diffs)}")
+    return statistics.fmean(diffs), statistics.stdev(diffs) / math.sqrt(len(diffs)), len(diffs)
+
+
+def choose_lr(results: Iterable[RunResult]) -> float:
+    """The learning rate with the best mean validation accuracy over all runs of ``results``
+    (every strategy and seed counts once): the choice rule of the learning-rate selection.
+
+    >>> rows = [RunResult("broad", "noisy", "full", 5, 0, lr, acc, 0.0, 0.9, 10)
+    ...         for lr, acc in [(1e-3, 0.7), (2e-3, 0.8), (4e-3, 0.75)]]
+    >>> choose_lr(rows)
+    0.002
+    """
+    by_lr: dict[float, list[float]] = {}
+    for r in results:
+        by_lr.setdefault(r.lr, []).append(r.val_acc)
+    return max(by_lr, key=lambda lr: statistics.fmean(by_lr[lr]))
 
 
 def format_table(
@@ -398,7 +480,7 @@ def format_table(
     budgets = sorted({b for (_, b) in stats})
     strategies = [s for s in STRATEGIES if any(k[0] == s for k in stats)]
     trainable = {r.strategy: r.trainable for r in rows}
-    head = f"{'strategy':<15}" + "".join(f"{f'{b}/class':>14}" for b in budgets)
+    head = f"{'strategy':<15}" + "".join(f"{f'{b}/class':>15}" for b in budgets)
     head += f"{'trained':>10}"
     lines = [head, "-" * len(head)]
     for s in strategies:
@@ -406,9 +488,9 @@ def format_table(
         for b in budgets:
             mean, std, _ = stats.get((s, b), (math.nan, math.nan, 0))
             if math.isnan(mean):
-                cells += f"{'-':>14}"
+                cells += f"{'-':>15}"
             else:
-                cells += f"{100 * mean:>8.1f} ± {100 * std:>3.1f}"
+                cells += f"{100 * mean:>8.1f} ± {100 * std:>4.1f}"
         lines.append(f"{s:<15}{cells}{trainable[s]:>10,}")
     return "\n".join(lines)
 
@@ -436,6 +518,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-side", action="store_true", help="skip the side experiments")
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
     parser.add_argument("--steps", type=int, default=Recipe.steps)
+    parser.add_argument("--lr", type=float, default=Recipe.lr, help="the shared learning rate")
+    parser.add_argument(
+        "--select", action="store_true",
+        help="the learning-rate selection on the validation split: every strategy at 5 "
+        "labels per class, seeds 0-2, each learning rate of SELECTION_LRS",
+    )  # fmt: skip
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -445,7 +533,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)  # fmt: skip
     if args.quick:
         args.seeds, args.budgets, args.no_side, args.steps = [0], [5], True, 30
-    recipe = Recipe(steps=args.steps)
+    recipe = Recipe(steps=args.steps, lr=args.lr)
+    if args.select:
+        runs = grid(args.strategies, [5], [0, 1, 2], side=False)
+        results = [r for lr in SELECTION_LRS for r in run_grid(runs, Recipe(lr=lr))]
+        if args.csv:
+            write_csv(results, args.csv)
+        print("Validation accuracy (%) at 5 labels per class, seeds 0-2, by learning rate:")
+        for lr in SELECTION_LRS:
+            stats = summarize([r for r in results if r.lr == lr], "val_acc")
+            cells = " ".join(f"{s} {100 * stats['broad', 'noisy', s, 5][0]:.1f}"
+                             for s in args.strategies)  # fmt: skip
+            mean = statistics.fmean(r.val_acc for r in results if r.lr == lr)
+            print(f"lr {lr:.0e}: mean {100 * mean:.1f} | {cells}")
+        print(f"chosen: lr {choose_lr(results):g}")
+        return 0
     runs = grid(args.strategies, args.budgets, args.seeds, args.side_budgets, not args.no_side)
     results = run_grid(runs, recipe)
     if args.csv:
@@ -456,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
     titles = {
         ("broad", "noisy"): "broad source -> noisy target (the main experiment)",
         ("narrow", "noisy"): "narrow source -> noisy target",
+        ("narrow8", "noisy"): "narrow8 source (narrow question, 8 orientations) -> noisy target",
         ("broad", "clean"): "broad source -> clean target (an easy target)",
         ("broad", "inverted"): "broad source -> inverted target (a domain the source never saw)",
     }
