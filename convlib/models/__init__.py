@@ -5,7 +5,8 @@
 * :mod:`convlib.models.counting` -- :func:`count_parameters`, :func:`count_macs`;
 * :mod:`convlib.models.lora` -- low-rank adapters for convolution layers.
 
-This subpackage needs torch (``pip install "convolution-book[torch]"``); ``import convlib`` does not.
+This subpackage needs torch (``pip install "convolution-book[torch]"``);
+``import convlib`` does not.
 """
 
 # ruff: noqa: F401
