@@ -2,7 +2,8 @@
 #   make test         library tests, doctests, notebooks (nbval), assignments, browser tests
 #   make book         build the HTML book into _build/html (warnings are errors)
 #   make execute      re-run every chapter notebook in place (outputs + widget state)
-#   make lab          JupyterLab on the course's environment
+#   make lab          JupyterLab on the students' environment (the lean install)
+#   make student      only install the students' environment (requirements-student.txt)
 #   make assignments  student notebooks and autograder zips into assignments/build
 #   make assignments-check  every sample submission through the judge (and otter assign)
 #   make bench        convlib's NumPy fast path against torch, in one run
@@ -12,20 +13,37 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
-# keep BLAS and torch to the machine's cores, and notebooks free of thread-count noise
-export OMP_NUM_THREADS ?= 2
+STUDENT_STAMP := $(VENV)/.installed-student
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: venv test unit notebooks browser book execute lab assignments assignments-check bench \
-	lint clean
+.PHONY: venv student test unit notebooks browser book execute lab assignments \
+	assignments-check bench lint clean
 
+# Tests, benchmarks and notebook runs use two BLAS/torch threads, so that the committed
+# outputs and timings do not depend on the machine's core count (set OMP_NUM_THREADS to
+# override). Everything else, `make lab` included, keeps every core. Add new test targets here.
+unit notebooks browser test execute bench: export OMP_NUM_THREADS ?= 2
+
+# The authors' environment: the students' packages plus the book builder, test runners,
+# grader, browser driver and linters (requirements.txt includes requirements-student.txt).
 venv: $(STAMP)
 
-$(STAMP): requirements.txt constraints.txt pyproject.toml
+$(STAMP): requirements.txt requirements-student.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=24"
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@ $(STUDENT_STAMP)
+
+# The students' environment: what the chapters need in JupyterLab, nothing else.
+student: $(STUDENT_STAMP)
+
+$(STUDENT_STAMP): requirements-student.txt constraints.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -r requirements-student.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
@@ -52,7 +70,10 @@ book: venv
 execute: venv
 	$(PY) tools/execute.py chapters/*.ipynb
 
-lab: venv
+# The chapters come from this repository, so they are trusted: JupyterLab then shows the
+# widgets' saved state on opening, before any cell has run.
+lab: student
+	$(BIN)/jupyter trust chapters/*.ipynb
 	$(BIN)/jupyter lab
 
 assignments: venv

@@ -215,6 +215,24 @@ ANIMATION_REPORT = """() => Array.from(document.querySelectorAll('.animation')).
 })"""
 
 
+# Cells tagged `check` (docs/_ext/check_cells.py): folded behind a "Show checks" toggle.
+CHECKS_REPORT = """() => Array.from(document.querySelectorAll('article .cell.tag_check'))
+.map(cell => {
+  const details = cell.querySelector('details');
+  const label = details && details.querySelector('summary .collapsed');
+  return {folded: !!details && !details.open,
+          label: label ? label.innerText.trim() : null,
+          code: (cell.innerText || '').slice(0, 60)};
+})"""
+
+# Every visible code block and text output fits its box (no horizontal scrollbar).
+WIDE_BLOCKS = """() => Array.from(document.querySelectorAll('article pre'))
+  .filter(pre => pre.getClientRects().length > 0 && pre.scrollWidth > pre.clientWidth + 1)
+  .map(pre => ({width: pre.scrollWidth, box: pre.clientWidth,
+                line: pre.innerText.split('\\n')
+                        .reduce((a, b) => (b.length > a.length ? b : a), '').slice(0, 100)}))"""
+
+
 def saved_widget_modules(path: str) -> set[str]:
     """The widget model modules whose state the built page carries."""
     text = (HTML / f"{path}.html").read_text(encoding="utf8")
@@ -267,7 +285,16 @@ def check_page(v: Visit, path: str) -> dict:
             arg=[animations[0]["id"], before],
         )
 
+    checks = page.evaluate(CHECKS_REPORT)
+    found["checks"] = len(checks)
+    for check in checks:
+        assert check["folded"] and check["label"] == "Show checks", f"{path}: check cell {check}"
+
     found["toggles"] = open_every_toggle(page, path)
+
+    # with every toggle open, no code block or output scrolls sideways
+    wide = page.evaluate(WIDE_BLOCKS)
+    assert not wide, f"{path}: blocks wider than the page at 1280 px: {wide}"
 
     screenshot(page, path.replace("/", "__"))
 
@@ -342,5 +369,77 @@ def test_search_finds_padding(visit):
     links = [a.get_attribute("href") for a in results.locator("a").all()]
     assert any("padding" in (href or "") or "glossary" in (href or "") for href in links), links
     screenshot(v.page, "search")
+    assert not v.blocked, v.blocked
+    assert not v.errors, v.errors
+
+
+def check_cells_in_notebooks() -> dict[str, int]:
+    """The number of code cells tagged `check` in each chapter notebook."""
+    import nbformat
+
+    counts = {}
+    for path in CHAPTERS:
+        nb = nbformat.read(ROOT / f"{path}.ipynb", as_version=4)
+        counts[path] = sum(
+            "check" in cell.metadata.get("tags", [])
+            for cell in nb.cells
+            if cell.cell_type == "code"
+        )
+    return counts
+
+
+def test_check_cells_are_folded_and_labelled(visit):
+    """Every check cell of the notebooks is in the book, folded behind "Show checks",
+    and opens on click."""
+    counts = {page: n for page, n in check_cells_in_notebooks().items() if n}
+    if not counts:
+        pytest.skip("no chapter has a cell tagged `check`")
+    for path, expected in counts.items():
+        v = visit(f"{path}.html")
+        checks = v.page.evaluate(CHECKS_REPORT)
+        assert len(checks) == expected, f"{path}: {len(checks)} check cells, {expected} tagged"
+        assert all(c["folded"] and c["label"] == "Show checks" for c in checks), checks
+        first = v.page.locator("article .cell.tag_check details").first
+        first.locator("summary").click()
+        v.page.wait_for_function("el => el.open", arg=first.element_handle())
+        assert first.locator("summary .expanded").inner_text().strip() == "Hide checks"
+        assert first.locator("pre").first.is_visible()
+
+
+CJK_TERM = "互相关"
+MARK_CJK = """term => {
+  const walker = document.createTreeWalker(document.querySelector('article'),
+                                           NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.textContent.includes(term)) {
+      node.parentElement.id = node.parentElement.id || 'cjk-probe';
+      return node.parentElement.id;
+    }
+  }
+  return null;
+}"""
+
+
+def test_chinese_glyphs_are_drawn_with_the_served_font(visit):
+    """The glossary's 互相关 is drawn with the font the book serves
+    (_static/fonts/cjk-subset.woff2), whatever fonts the machine has: Chromium reports
+    which font drew the glyphs of an element."""
+    v = visit("docs/glossary.html")
+    page = v.page
+    loaded = page.evaluate(
+        "t => document.fonts.load('16px \"Convolution Book CJK\"', t).then(f => f.length)",
+        CJK_TERM,
+    )
+    assert loaded >= 1, "the CJK font did not load"
+    probe = page.evaluate(MARK_CJK, CJK_TERM)
+    assert probe, f"{CJK_TERM} is not on the glossary page"
+    cdp = v.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": f"#{probe}"})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    served = [f for f in fonts if f.get("isCustomFont")]
+    assert served and sum(f["glyphCount"] for f in served) >= len(CJK_TERM), fonts
     assert not v.blocked, v.blocked
     assert not v.errors, v.errors

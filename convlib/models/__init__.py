@@ -15,7 +15,8 @@
 * :mod:`convlib.models.efficientnet` -- EfficientNet-Lite0 with its ImageNet weights;
   :mod:`convlib.models.efficientnet_numpy` -- its forward pass in NumPy with convlib.
 
-This subpackage needs torch (``pip install "convlib[models]"``); ``import convlib`` does not.
+This subpackage needs torch (``pip install "convolution-book[models]"``);
+``import convlib`` does not.
 """
 
 # ruff: noqa: F401
