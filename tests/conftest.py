@@ -1,8 +1,18 @@
-"""Shared pytest configuration: CUDA and browser markers, notebook stderr."""
+"""Shared pytest configuration: hypothesis profiles, the CUDA marker.
+
+Importing ``strategies`` registers and loads the hypothesis profile named by the
+``HYPOTHESIS_PROFILE`` environment variable: ``ci`` (derandomized, the default) or
+``explore`` (random draws, more examples). See tests/strategies.py.
+"""
 
 from __future__ import annotations
 
 import pytest
+import strategies
+
+
+def pytest_report_header(config):
+    return f"hypothesis profile: {strategies.PROFILE}"
 
 
 def pytest_collection_modifyitems(config, items):

@@ -12,8 +12,9 @@ from unittest import mock
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import SETTINGS, conv_cases, examples
 
 import convlib
 from convlib import conv as C
@@ -27,44 +28,6 @@ NUMPY_METHODS = ("loops", "im2col", "gemm", "fft", "auto")
 # torch's own remark about even kernels with padding="same"; not about convlib
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@st.composite
-def conv_cases(draw, nd):
-    """A valid convolution: tiny shapes, every option, and a seed for the values."""
-    groups = draw(st.integers(1, 3))
-    c_in = groups * draw(st.integers(1, 2))
-    c_out = groups * draw(st.integers(1, 2))
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    mode = draw(st.sampled_from(MODES))
-    choice = draw(st.sampled_from(["int", "tuple", "same", "valid"]))
-    if choice == "same" and any(s != 1 for s in stride):
-        choice = "int"
-    if choice == "int":
-        padding = draw(st.integers(0, 2))
-        pads = (padding,) * nd
-    elif choice == "tuple":
-        padding = tuple(draw(st.integers(0, 2)) for _ in range(nd))
-        pads = padding
-    elif choice == "same":
-        padding = "same"
-        pads = tuple(d * (k - 1) - d * (k - 1) // 2 for k, d in zip(kernel, dilation))
-    else:
-        padding, pads = "valid", (0,) * nd
-    top = 7 if nd < 3 else 5
-    # big enough for the kernel, and for reflect padding (pad < size)
-    spatial = tuple(
-        draw(st.integers(max(d * (k - 1) + 1 - 2 * p, p + 1), top + p))
-        for k, d, p in zip(kernel, dilation, pads)
-    )
-    return dict(
-        n=draw(st.integers(1, 2)), c_in=c_in, c_out=c_out, spatial=spatial, kernel=kernel,
-        stride=stride, padding=padding, dilation=dilation, groups=groups, padding_mode=mode,
-        bias=draw(st.booleans()), seed=draw(st.integers(0, 2**32 - 1)),
-    )
 
 
 def arrays(case, dtype=np.float64):
@@ -105,7 +68,7 @@ def assert_close32(got, ref):
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=150, **SETTINGS)
+@settings(max_examples=examples(150), **SETTINGS)
 @given(data=st.data())
 def test_numpy_methods_match_torch_float64(nd, data):
     case = data.draw(conv_cases(nd))
@@ -118,7 +81,7 @@ def test_numpy_methods_match_torch_float64(nd, data):
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(data=st.data())
 def test_numpy_methods_match_torch_float32(nd, data):
     case = data.draw(conv_cases(nd))
@@ -129,7 +92,7 @@ def test_numpy_methods_match_torch_float32(nd, data):
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(data=st.data(), channels_last=st.booleans(), budget=st.sampled_from([1, 200, 4000]))
 def test_im2col_layouts_and_row_chunks(nd, data, channels_last, budget):
     """Both im2col layouts, with chunks of whole images, of a few rows and of one row."""
@@ -277,7 +240,7 @@ def test_memory_of_the_benchmark_layer():
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(data=st.data())
 def test_torch_path_and_gradients_match(nd, data):
     case = data.draw(conv_cases(nd))
