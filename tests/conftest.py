@@ -7,6 +7,8 @@ Importing ``strategies`` registers and loads the hypothesis profile named by the
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import strategies
 
@@ -26,3 +28,23 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords and not has_cuda:
             item.add_marker(skip_gpu)
+
+
+@pytest.fixture
+def chunk_threads(monkeypatch):
+    """The names of the threads that run each chunk of ``convlib._windows.run_chunks``
+    during the test (the pool's threads are named ``convlib_...``)."""
+    from convlib import _windows
+
+    names = []
+    run_chunks = _windows.run_chunks
+
+    def spying(work, items, parallel):
+        def recorded(item):
+            names.append(threading.current_thread().name)
+            return work(item)
+
+        return run_chunks(recorded, items, parallel)
+
+    monkeypatch.setattr(_windows, "run_chunks", spying)
+    return names

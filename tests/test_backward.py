@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from strategies import SETTINGS, conv_cases, examples
 
 import convlib
+from convlib import _windows as W
 from convlib import backward as B
 from convlib._checks import check_conv
 from convlib.backward import conv1d_backward, conv2d_backward, conv3d_backward
@@ -164,22 +165,22 @@ def test_chunking_changes_nothing(monkeypatch, budget):
             np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
 
 
-def test_parts_run_side_by_side(monkeypatch):
+def test_parts_run_side_by_side(monkeypatch, chunk_threads):
     """The batch split over three threads (whatever this machine's BLAS uses)."""
-    import convlib.conv as C
-
     rng = np.random.default_rng(3)
     x, w = rng.normal(size=(7, 4, 9, 8)), rng.normal(size=(6, 2, 3, 3))
     g = rng.normal(size=(7, 6, 5, 2))
     opts = dict(stride=(2, 2), padding=(1, 0), dilation=(1, 2), groups=2,
                 padding_mode="reflect")
     expected = conv2d_backward(g, x, w, **opts)
-    C._blas_threads()  # sets up the BLAS controller that _run_chunks uses
-    for module in (B, C):
-        monkeypatch.setattr(module, "_blas_threads", lambda: 3)
+    monkeypatch.setattr(W, "blas_threads", lambda: 3)
     monkeypatch.setattr(B, "_CHUNK_BYTES", 200)  # many chunks: the threads are used
+    chunk_threads.clear()
     for a, b in zip(conv2d_backward(g, x, w, **opts), expected):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    if W._controller() is not None:  # threadpoolctl is there: three parts on the pool
+        assert len(chunk_threads) == 3, chunk_threads
+        assert all(t.startswith("convlib") for t in chunk_threads), chunk_threads
 
 
 def test_agrees_with_numerical_gradient():
