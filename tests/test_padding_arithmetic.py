@@ -41,6 +41,34 @@ def test_pad_matches_torch(mode, dims, data):
     np.testing.assert_array_equal(t.numpy(), expected)
 
 
+@settings(max_examples=examples(300))
+@given(mode=st.sampled_from(MODES), dims=st.integers(1, 3), data=st.data())
+def test_negative_pad_crops_like_torch(mode, dims, data):
+    """Negative amounts crop, in every mode, as F.pad does; what F.pad refuses, pad refuses."""
+    lead = data.draw(st.integers(1, 2))
+    shape = tuple(data.draw(st.integers(1, 5)) for _ in range(lead + dims))
+    amounts = []
+    for size in reversed(shape[-dims:]):
+        amounts += [data.draw(st.integers(-size - 1, size)) for _ in range(2)]
+    x = np.random.default_rng(0).normal(size=shape)
+    pairs = list(zip(amounts[::2], amounts[1::2]))
+    cropped = [n + min(lo, 0) + min(hi, 0) for n, (lo, hi) in zip(reversed(shape), pairs)]
+    if mode == "circular" and any(max(lo, hi) > c for (lo, hi), c in zip(pairs, cropped)):
+        # F.pad reads memory it never wrote here (or refuses): convlib refuses
+        with pytest.raises(ValueError, match="circular padding|crops"):
+            convlib.pad(x, tuple(amounts), mode=mode)
+        return
+    try:
+        expected = F.pad(torch.from_numpy(x), tuple(amounts), mode=mode).numpy()
+    except (RuntimeError, ValueError):
+        with pytest.raises(ValueError, match=r"pad \(|padding of"):
+            convlib.pad(x, tuple(amounts), mode=mode)
+        return
+    np.testing.assert_array_equal(convlib.pad(x, tuple(amounts), mode=mode), expected)
+    t = convlib.pad(torch.from_numpy(x), tuple(amounts), mode=mode)
+    np.testing.assert_array_equal(t.numpy(), expected)
+
+
 @settings(max_examples=examples(100))
 @given(st.lists(st.integers(-2, 3), min_size=2, max_size=4).filter(lambda p: len(p) % 2 == 0))
 def test_negative_constant_pad_crops_like_torch(amounts):
@@ -55,15 +83,20 @@ def test_negative_constant_pad_crops_like_torch(amounts):
     [
         (((1, 2, 3),), "even length"),
         (((1, 1, 1, 1, 1, 1, 1, 1),), "pads 4 dimensions but input is only 3-D"),
+        (((1, 1, 1, 1, 1, 1), "reflect"), "reflect padding of 3 dimension.*4-D or 5-D"),
         (((1, 1), "mirror"), "mode must be one of"),
         (((3, 3), "reflect"), "reflect padding of 3 needs dimension 2 larger"),
         (((4, 0), "circular"), "circular padding of 4"),
-        (((-1, 0), "reflect"), "negative pad"),
+        (((-4, 0), "constant"), r"crops 4 elements from dimension 2 .* has only 3"),
+        (((-3, 0), "replicate"), r"leaves the padded dimensions .* with sizes \(0,\)"),
+        (((-2, 2), "circular"), r"circular padding of 2 .* after cropping \(1 of 3"),
+        (((1, 1, 1, 1), "replicate", 0.0, (1, 2, 3, 4, 5)), "needs a 3-D or 4-D input"),
     ],
 )
 def test_pad_bad_input(args, match):
+    shape = args[3] if len(args) > 3 else (1, 2, 3)
     with pytest.raises(ValueError, match=match):
-        convlib.pad(np.zeros((1, 2, 3)), *args)
+        convlib.pad(np.zeros(shape), *args[:3])
 
 
 def test_pad_rejects_non_integer_amounts():
