@@ -272,7 +272,7 @@ def _conv_im2col(xp, w, stride, dilation, groups, out):
     n = xp.shape[0]
     c_out, c_g = w.shape[:2]
     cols = unfold(xp, w.shape[2:], stride, dilation)  # (N, C_in * K, L)
-    cols = cols.reshape(n, groups, -1, cols.shape[-1])  # (N, G, C_in/G * K, L)
+    cols = cols.reshape(n, groups, c_g * math.prod(w.shape[2:]), cols.shape[-1])
     w_mat = w.reshape(groups, c_out // groups, -1)  # (G, C_out/G, C_in/G * K)
     out[...] = (w_mat @ cols).reshape(out.shape)  # (N, G, C_out/G, L) -> (N, C_out, *out)
 
@@ -517,7 +517,7 @@ def _conv_unfold(x, w, b, p: ConvParams):
         cols = F.unfold(xp, kernel, dilation=p.dilation, stride=p.stride)
     else:
         cols = _unfold_nd_torch(xp, kernel, p.stride, p.dilation)
-    cols = cols.reshape(n, p.groups, c_g * math.prod(kernel), -1)
+    cols = cols.reshape(n, p.groups, c_g * math.prod(kernel), cols.shape[-1])
     w_mat = w.reshape(p.groups, c_out // p.groups, -1)
     out = (w_mat @ cols).reshape(n, c_out, *out_spatial)  # (N, groups, C_out/groups, L)
     if b is not None:
@@ -534,4 +534,4 @@ def _unfold_nd_torch(xp, kernel, stride, dilation):
     win = win[(..., *(slice(None, None, d) for d in dilation))]  # (N, C, *out, *kernel)
     perm = (0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd))
     n, c = xp.shape[:2]
-    return win.permute(perm).reshape(n, c * math.prod(kernel), -1)
+    return win.permute(perm).reshape(n, c * math.prod(kernel), math.prod(win.shape[2:2 + nd]))

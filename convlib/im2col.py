@@ -224,4 +224,5 @@ def unfold(xp: np.ndarray, kernel, stride, dilation) -> np.ndarray:
     nd = len(kernel)
     win = W.windows(xp, kernel, stride, dilation)  # (N, C, *out, *kernel): a view
     win = win.transpose(0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd))
-    return win.reshape(xp.shape[0], xp.shape[1] * math.prod(kernel), -1)
+    return win.reshape(xp.shape[0], xp.shape[1] * math.prod(kernel),
+                       math.prod(win.shape[2 + nd :]))

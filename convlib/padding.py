@@ -134,7 +134,7 @@ def _check_amounts(mode: str, lo: int, hi: int, size: int, dim: int, pad, shape)
             f"pad {pad} crops {-min(lo, 0) - min(hi, 0)} elements from dimension {dim} of "
             f"input shape {tuple(shape)}, which has only {size}"
         )
-    if mode == "reflect" and max(lo, hi) >= size:
+    if mode == "reflect" and max(lo, hi) > 0 and max(lo, hi) >= size:
         raise ValueError(
             f"reflect padding of {max(lo, hi)} needs dimension {dim} larger than that; "
             f"input has shape {tuple(shape)}"

@@ -207,7 +207,7 @@ def _adaptive_max_numpy(x: np.ndarray, out: tuple[int, ...], want_index: bool):
         positions.append(np.minimum(taps, end[:, None] - 1).reshape(shape))
         valid = valid & (taps < end[:, None]).reshape(shape)
     lengths = valid.shape[nd:]
-    windows = x[(Ellipsis, *positions)].reshape(lead + out + (-1,))
+    windows = x[(Ellipsis, *positions)].reshape(lead + out + (math.prod(lengths),))
     valid = np.broadcast_to(valid, out + lengths).reshape(out + (-1,))
     masked = np.where(valid, windows, -np.inf)
     best = masked.max(axis=-1)  # NaN propagates
