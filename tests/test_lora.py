@@ -195,3 +195,19 @@ def test_training_memory_bytes():
         training_memory_bytes(10, 11)
     with pytest.raises(ValueError, match="optimizer"):
         training_memory_bytes(10, 1, optimizer="lion")
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect", "circular"])
+@pytest.mark.parametrize("impl", ["delta", "conv"])
+def test_same_padding_with_an_even_kernel(mode, impl):
+    """padding='same' pads one more after than before for an even span: both impls and the
+    merged layer pad as the base layer does, in every padding mode."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(3, 4, (2, 3), padding="same", dilation=(1, 2), padding_mode=mode,
+                     dtype=torch.float64)
+    lora = LoRAConv2d(conv, rank=2, impl=impl)
+    x = torch.randn(2, 3, 7, 8, dtype=torch.float64)
+    assert torch.equal(lora(x), conv(x))
+    with torch.no_grad():
+        lora.lora_B.normal_()
+    torch.testing.assert_close(lora.merge()(x), lora(x), rtol=1e-10, atol=1e-10)
