@@ -393,7 +393,9 @@ def _conv_fft(x, w, stride, dilation, groups, out, pad=None):
         scipy.fft.next_fast_len(max(n + max(lo, hi), sp), real=True)
         for n, (lo, hi), sp in zip(x.shape[2:], pad, spans)
     )
-    w_hat = scipy.fft.rfftn(wd, shape, axes=axes)
+    # the kernel is small: transform it axis by axis (the input, nearly as large as the
+    # transform, in one call)
+    w_hat = _rfftn(wd, shape, axes)
     freq = w_hat.shape[2:]
     w_hat = w_hat.reshape(groups, out_g, c_g, *freq)
     # the outputs' positions m in the circular result: slices, or index arrays mod L
@@ -416,9 +418,20 @@ def _conv_fft(x, w, stride, dilation, groups, out, pad=None):
         y_hat = x_hat[:, :, :, 0] * w_hat[None, :, :, 0]
         for c in range(1, c_g):
             y_hat += x_hat[:, :, :, c] * w_hat[None, :, :, c]
-        y = scipy.fft.irfftn(y_hat.reshape(n, c_out, *freq), shape, axes=axes,
-                             overwrite_x=True)
+        y = scipy.fft.irfftn(y_hat.reshape(n, c_out, *freq), shape, axes=axes)
         out[start : start + n] = y[keep]
+
+
+def _rfftn(a: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...]) -> np.ndarray:
+    """``scipy.fft.rfftn(a, shape, axes=axes)``, one axis at a time, last axis first.
+
+    Each pass zero-pads only its own axis, so the rows that the other axes' padding adds
+    (all zeros, most of a small kernel's padded array) are never transformed or copied.
+    """
+    out = scipy.fft.rfft(a, n=shape[-1], axis=axes[-1])
+    for axis, n in zip(axes[-2::-1], shape[-2::-1]):
+        out = scipy.fft.fft(out, n=n, axis=axis)
+    return out
 
 
 def choose_conv_method(
