@@ -1,8 +1,9 @@
 """Convolution forward: ``conv1d``, ``conv2d``, ``conv3d`` on NumPy arrays or torch tensors.
 
 What deep learning calls convolution is a cross-correlation: output channel ``o`` at
-position ``i`` is the sum over input channels ``c`` (of ``o``'s group) and kernel offsets
-``k`` of ``x[n, c, s*i + d*k] * w[o, c, k]`` on the padded input. One N-d core computes it
+position ``i`` is the sum over input channels ``c`` (of ``o``'s group) and kernel taps
+``u`` of ``x[n, c, s*i + d*u] * w[o, c, u]`` on the padded input (the book's notation:
+``u``, ``v`` are the taps of a 2-D kernel). One N-d core computes it
 for 1, 2 and 3 spatial dimensions.
 
 NumPy input runs one of several algorithms, chosen with ``method=`` (all give the same
@@ -25,7 +26,8 @@ numbers, like ``scipy.signal.correlate``):
     on a few threads. The whole-batch matrix is never built. The fast path.
 ``"fft"``
     Pointwise products of real spectra (``scipy.fft.rfftn``), summed over input channels;
-    dilation dilates the kernel, stride subsamples the result. Fast for large kernels.
+    dilation dilates the kernel, stride subsamples the result, zero padding is never
+    written out (see :func:`_conv_fft`). Fast for large kernels.
 ``"auto"``
     :func:`choose_conv_method` picks ``"gemm"`` or ``"fft"`` from a cost estimate (the
     textbook ``"im2col"`` and ``"loops"`` are never the faster).
