@@ -1,5 +1,7 @@
 # The course's commands. Each target sets up .venv itself on a fresh machine.
 #   make test         library tests, doctests, notebooks (nbval), assignments, browser tests
+#                     (hypothesis's derandomized "ci" profile: every run draws the same cases)
+#   make test-explore the library tests with random hypothesis draws and 10x the examples
 #   make book         build the HTML book into _build/html (warnings are errors)
 #   make execute      re-run every chapter notebook in place (outputs + widget state)
 #   make lab          JupyterLab on the students' environment (the lean install)
@@ -16,8 +18,8 @@ STAMP  := $(VENV)/.installed
 STUDENT_STAMP := $(VENV)/.installed-student
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: venv student test unit notebooks browser book execute lab assignments \
-	assignments-check bench lint clean
+.PHONY: venv student test test-explore unit notebooks browser book execute lab \
+	assignments assignments-check bench lint clean
 
 # Tests, benchmarks and notebook runs use two BLAS/torch threads, so that the committed
 # outputs and timings do not depend on the machine's core count (set OMP_NUM_THREADS to
@@ -51,7 +53,12 @@ lint: venv
 	$(BIN)/ruff check convlib tests
 
 unit: venv
-	$(BIN)/pytest tests --doctest-modules convlib -m "not browser" -p no:cacheprovider
+	HYPOTHESIS_PROFILE=ci $(BIN)/pytest tests --doctest-modules convlib -m "not browser" \
+		-p no:cacheprovider
+
+test-explore: venv
+	HYPOTHESIS_PROFILE=explore $(BIN)/pytest tests -m "not browser and not slow" \
+		-p no:cacheprovider
 
 notebooks: venv
 	$(BIN)/pytest chapters --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg \

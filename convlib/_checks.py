@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._backend import describe
+from ._windows import span, transposed_size, window_counts
 
 __all__ = [
     "PADDING_MODES",
     "as_tuple",
+    "as_pair",
     "check_ndim",
+    "check_batched",
+    "check_kernel_fits",
+    "check_mode_pad",
+    "check_divisor",
     "check_conv",
     "check_conv_transpose",
     "check_method",
@@ -63,6 +70,20 @@ def as_tuple(value: Any, n: int, name: str, *, minimum: int = 1) -> tuple[int, .
     return values
 
 
+def as_pair(value: Any, name: str, one_d: bool) -> tuple[int, int]:
+    """An int or a tuple as a (row, column) pair; a 1-D value ``v`` becomes ``(1, v)``
+    (``(0, v)`` for ``padding``), a one-row picture.
+
+    >>> as_pair(2, "stride", one_d=False), as_pair((3,), "padding", one_d=True)
+    ((2, 2), (0, 3))
+    """
+    minimum = 0 if name == "padding" else 1
+    if one_d:
+        (v,) = as_tuple(value, 1, name, minimum=minimum)
+        return (minimum, v)
+    return as_tuple(value, 2, name, minimum=minimum)
+
+
 def check_ndim(x: Any, expected: int, name: str, layout: str) -> None:
     """Raise ``ValueError`` unless ``x`` has ``expected`` dimensions (``layout`` names them)."""
     if x.ndim != expected:
@@ -71,6 +92,54 @@ def check_ndim(x: Any, expected: int, name: str, layout: str) -> None:
         )
 
 
+def check_batched(x: Any, nd: int, name: str = "input") -> bool:
+    """True for a batch ``(N, C, *spatial)``, False for one sample ``(C, *spatial)``, as
+    torch reads the input of its ``nd``-dimensional convolutions and poolings; a
+    ``ValueError`` naming both layouts otherwise.
+
+    >>> import numpy as np
+    >>> check_batched(np.zeros((3, 5, 5)), 2)
+    False
+    """
+    dims = _spatial_names(nd)
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ValueError(
+            f"{name} must be {nd + 1}-D (C, {dims}) or {nd + 2}-D (N, C, {dims}), got "
+            f"{describe(x)}"
+        )
+    return x.ndim == nd + 2
+
+
+def _spatial_names(nd: int) -> str:
+    return {1: "L", 2: "H, W", 3: "D, H, W"}.get(nd, f"{nd} spatial")
+
+
+def check_kernel_fits(
+    spatial: Sequence[int], kernel: Sequence[int], dilation: Sequence[int],
+    pads: Sequence[tuple[int, int]], kernel_name: str, input_name: str,
+) -> None:
+    """Raise ``ValueError`` unless every window fits the padded input: the span
+    ``d(k-1) + 1`` at most ``n + p_before + p_after`` in each spatial dim.
+
+    ``kernel_name`` and ``input_name`` name the two sides in the message, e.g.
+    ``"weight (6, 4, 3, 3)"`` and ``"input (2, 4, 8, 8)"``.
+
+    >>> check_kernel_fits((8,), (3,), (4,), ((0, 0),), "kernel_size (3,)", "input (1, 8)")
+    Traceback (most recent call last):
+    ...
+    ValueError: kernel larger than the padded input: kernel_size (3,) with dilation (4,) \
+spans 9 in spatial dim 0, but input (1, 8) padded by (0, 0) is only 8 there
+    """
+    for i, (n, k, d, (lo, hi)) in enumerate(zip(spatial, kernel, dilation, pads)):
+        if span(k, d) > n + lo + hi:
+            raise ValueError(
+                f"kernel larger than the padded input: {kernel_name} with dilation "
+                f"{tuple(dilation)} spans {span(k, d)} in spatial dim {i}, but {input_name} "
+                f"padded by {(lo, hi)} is only {n + lo + hi} there"
+            )
+
+
+@dataclass(frozen=True)
 class ConvParams:
     """Normalised convolution parameters for ``nd`` spatial dimensions.
 
@@ -78,25 +147,16 @@ class ConvParams:
     an even kernel pads one more after than before, as PyTorch does.
     """
 
-    __slots__ = ("nd", "stride", "pad", "dilation", "groups", "padding_mode")
-
-    def __init__(self, nd, stride, pad, dilation, groups, padding_mode):
-        self.nd = nd
-        self.stride = stride
-        self.pad = pad
-        self.dilation = dilation
-        self.groups = groups
-        self.padding_mode = padding_mode
+    nd: int = field(repr=False)
+    stride: tuple[int, ...]
+    pad: tuple[tuple[int, int], ...]
+    dilation: tuple[int, ...]
+    groups: int
+    padding_mode: str
 
     @property
     def symmetric(self) -> bool:
         return all(lo == hi for lo, hi in self.pad)
-
-    def __repr__(self) -> str:
-        return (
-            f"ConvParams(stride={self.stride}, pad={self.pad}, dilation={self.dilation}, "
-            f"groups={self.groups}, padding_mode={self.padding_mode!r})"
-        )
 
 
 def _shapes(input: Any, weight: Any) -> str:
@@ -175,21 +235,17 @@ def check_conv(
     except (TypeError, ValueError) as e:
         raise type(e)(f"{e}{_shapes(input, weight)}") from None
     spatial = tuple(input.shape[2:])
-    for i in range(nd):
-        padded = spatial[i] + pad[i][0] + pad[i][1]
-        span = dilation[i] * (kernel[i] - 1) + 1
-        if span > padded:
-            raise ValueError(
-                f"kernel larger than the padded input: weight {tuple(weight.shape)} with "
-                f"dilation {dilation} spans {span} in spatial dim {i}, but input "
-                f"{tuple(input.shape)} padded by {pad[i]} is only {padded} there"
-            )
-        if padding_mode != "zeros":
-            _check_mode_pad(padding_mode, pad[i], spatial[i], i, tuple(input.shape))
+    check_kernel_fits(spatial, kernel, dilation, pad, f"weight {tuple(weight.shape)}",
+                      f"input {tuple(input.shape)}")
+    if padding_mode != "zeros":
+        for i in range(nd):
+            check_mode_pad(padding_mode, pad[i], spatial[i], i, tuple(input.shape))
     return ConvParams(nd, stride, pad, dilation, groups, padding_mode)
 
 
-def _check_mode_pad(mode: str, pad: tuple[int, int], size: int, dim: int, shape) -> None:
+def check_mode_pad(mode: str, pad: tuple[int, int], size: int, dim: int, shape) -> None:
+    """Raise ``ValueError`` unless ``reflect`` (``pad < size``) or ``circular``
+    (``pad <= size``) padding of ``pad`` fits a dimension of ``size``."""
     limit = size - 1 if mode == "reflect" else size
     if mode == "replicate":
         return
@@ -304,10 +360,8 @@ def check_conv_transpose(
                 f"output_padding {output_padding} must be smaller than stride {stride} or "
                 f"dilation {dilation} in spatial dim {i}"
             )
-        size = (
-            (spatial[i] - 1) * stride[i] - 2 * pads[i] + dilation[i] * (kernel[i] - 1)
-            + output_padding[i] + 1
-        )
+        size = transposed_size(spatial[i], kernel[i], stride[i], pads[i], dilation[i],
+                               output_padding[i])
         if size < 1:
             raise ValueError(
                 f"padding {pads} is too large: input {tuple(input.shape)} with weight "
@@ -321,35 +375,22 @@ def check_conv_transpose(
 # --- pooling -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
 class PoolParams:
     """Normalised pooling parameters: one int per spatial dimension, and the output size."""
 
-    __slots__ = ("nd", "kernel", "stride", "pad", "dilation", "ceil_mode", "out")
-
-    def __init__(self, nd, kernel, stride, pad, dilation, ceil_mode, out):
-        self.nd = nd
-        self.kernel = kernel
-        self.stride = stride
-        self.pad = pad
-        self.dilation = dilation
-        self.ceil_mode = ceil_mode
-        self.out = out
-
-    def __repr__(self) -> str:
-        return (
-            f"PoolParams(kernel={self.kernel}, stride={self.stride}, pad={self.pad}, "
-            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}, out={self.out})"
-        )
+    nd: int = field(repr=False)
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    pad: tuple[int, ...]
+    dilation: tuple[int, ...]
+    ceil_mode: bool
+    out: tuple[int, ...]
 
 
 def _pool_input(input: Any, nd: int, name: str) -> None:
     """``input`` is (C, *spatial) or (N, C, *spatial) with non-empty C and spatial dims."""
-    dims = {1: "L", 2: "H, W", 3: "D, H, W"}.get(nd, f"{nd} spatial")
-    if input.ndim not in (nd + 1, nd + 2):
-        raise ValueError(
-            f"input of {name} must be {nd + 1}-D (C, {dims}) or {nd + 2}-D (N, C, {dims}), "
-            f"got {describe(input)}"
-        )
+    check_batched(input, nd, f"input of {name}")
     if any(size == 0 for size in input.shape[-(nd + 1) :]):
         raise ValueError(
             f"input of {name} must have non-zero channel and spatial sizes (only the batch "
@@ -383,8 +424,6 @@ def check_pool(
     PoolParams(kernel=(2, 2), stride=(2, 2), pad=(0, 0), dilation=(1, 1), ceil_mode=True, \
 out=(3, 3))
     """
-    from .arithmetic import output_size  # arithmetic imports this module
-
     _pool_input(input, nd, name)
     shape = f"input shape {tuple(input.shape)}"
     if not isinstance(ceil_mode, bool) and type(ceil_mode).__name__ != "bool_":
@@ -396,7 +435,9 @@ out=(3, 3))
         )
     try:
         kernel = as_tuple(kernel_size, nd, "kernel_size")
-        stride = kernel if stride is None else as_tuple(stride, nd, "stride")
+        # torch reads an empty stride (None, [] or ()) as the kernel size
+        empty = stride is None or (isinstance(stride, Sequence) and len(stride) == 0)
+        stride = kernel if empty else as_tuple(stride, nd, "stride")
         pad = as_tuple(padding, nd, "padding", minimum=0)
         dilation = as_tuple(dilation, nd, "dilation")
     except (TypeError, ValueError) as e:
@@ -408,20 +449,15 @@ out=(3, 3))
                 f"padding must be at most half of kernel_size: padding {pad} with "
                 f"kernel_size {kernel} in spatial dim {i} ({shape})"
             )
-        span = dilation[i] * (kernel[i] - 1) + 1
-        if span > spatial[i] + 2 * pad[i]:
-            raise ValueError(
-                f"kernel larger than the padded input: kernel_size {kernel} with dilation "
-                f"{dilation} spans {span} in spatial dim {i}, but {shape} padded by "
-                f"{pad[i]} on each side is only {spatial[i] + 2 * pad[i]} there"
-            )
+    pairs = tuple((q, q) for q in pad)
+    check_kernel_fits(spatial, kernel, dilation, pairs, f"kernel_size {kernel}",
+                      f"input {tuple(input.shape)}")
     if kernel_within_input and any(k > n for k, n in zip(kernel, spatial)):
         raise ValueError(
             f"{name} needs kernel_size {kernel} to fit the input without padding "
             f"(as PyTorch requires), but {shape}"
         )
-    out = output_size(spatial, kernel, stride, pad, dilation, kind="pool",
-                      ceil_mode=bool(ceil_mode))
+    out = window_counts(spatial, kernel, stride, dilation, pairs, bool(ceil_mode))
     for i in range(nd):
         # only windows that start in the left padding can miss the input: the first
         # in-input tap of window o is at start + d * ceil(-start / d)
@@ -475,4 +511,17 @@ def check_grad_output(grad_output: Any, expected: tuple[int, ...], what: str) ->
         raise ValueError(
             f"grad_output must have the shape of the forward output, {tuple(expected)}, for "
             f"{what}; got {describe(grad_output)}"
+        )
+
+
+def check_divisor(divisor_override: Any, input: Any) -> None:
+    """Raise ``ValueError`` unless ``divisor_override`` is None or a non-zero int."""
+    if divisor_override is not None and (
+        isinstance(divisor_override, bool)
+        or not isinstance(divisor_override, numbers.Integral)
+        or divisor_override == 0
+    ):
+        raise ValueError(
+            f"divisor_override must be a non-zero int or None, got {divisor_override!r} "
+            f"(input shape {tuple(input.shape)})"
         )

@@ -6,37 +6,26 @@ of integers (no arrays), so they can be checked against any framework.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from ._checks import as_tuple
+from ._checks import as_tuple, check_kernel_fits
+from ._windows import span, transposed_size, window_count
 
 __all__ = ["output_size", "same_padding", "receptive_field", "ReceptiveField"]
 
 
 def _one_output_size(n, k, s, p, d, kind, ceil_mode, output_padding):
-    span = d * (k - 1) + 1
     if kind == "transpose":
-        out = (n - 1) * s - 2 * p + span + output_padding
+        out = transposed_size(n, k, s, p, d, output_padding)
         if out < 1:
             raise ValueError(
                 f"transposed convolution output would be {out}: padding {p} removes more than "
                 f"the {out + 2 * p} positions that input_size {n} and kernel_size {k} produce"
             )
         return out
-    if n + 2 * p < span:
-        raise ValueError(
-            f"kernel span {span} (kernel_size {k}, dilation {d}) is larger than the "
-            f"padded input {n + 2 * p} (input_size {n}, padding {p})"
-        )
-    if not ceil_mode:
-        return (n + 2 * p - span) // s + 1
-    out = math.ceil((n + 2 * p - span) / s) + 1
-    # PyTorch's rule: the last window must start inside the input or left padding.
-    if (out - 1) * s >= n + p:
-        out -= 1
-    return out
+    check_kernel_fits((n,), (k,), (d,), ((p, p),), f"kernel_size {k}", f"input_size {n}")
+    return window_count(n, k, s, d, (p, p), ceil_mode)
 
 
 def output_size(
@@ -119,14 +108,13 @@ def same_padding(
     (k,) = as_tuple(kernel_size, 1, "kernel_size")
     (d,) = as_tuple(dilation, 1, "dilation")
     (s,) = as_tuple(stride, 1, "stride")
-    span = d * (k - 1) + 1
     if s == 1:
-        total = span - 1
+        total = span(k, d) - 1
     else:
         if input_size is None:
             raise ValueError("same_padding with stride > 1 needs input_size")
         out = -(-input_size // s)
-        total = max((out - 1) * s + span - input_size, 0)
+        total = max((out - 1) * s + span(k, d) - input_size, 0)
     return total // 2, total - total // 2
 
 
@@ -164,6 +152,6 @@ def receptive_field(layers: Iterable[Sequence[int] | dict]) -> ReceptiveField:
         (k,) = as_tuple(k, 1, f"layers[{i}] kernel_size")
         (s,) = as_tuple(s, 1, f"layers[{i}] stride")
         (d,) = as_tuple(d, 1, f"layers[{i}] dilation")
-        size += d * (k - 1) * jump
+        size += (span(k, d) - 1) * jump
         jump *= s
     return ReceptiveField(size, jump)

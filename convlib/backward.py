@@ -54,14 +54,14 @@ that reads them.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from ._backend import backend_of, describe
-from ._checks import ConvParams, check_conv, check_ndim
-from .conv import _blas_threads, _run_chunks
+from . import _windows as W
+from ._backend import backend_of
+from ._checks import ConvParams, check_conv, check_grad_output, check_ndim
 from .padding import pad_spatial
 
 __all__ = ["conv1d_backward", "conv2d_backward", "conv3d_backward"]
@@ -75,31 +75,8 @@ _INDEX_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 def _output_shape(input: Any, weight: Any, p: ConvParams) -> tuple[int, ...]:
-    spatial = []
-    for n, k, s, (lo, hi), d in zip(input.shape[2:], weight.shape[2:], p.stride, p.pad,
-                                    p.dilation):
-        spatial.append((n + lo + hi - d * (k - 1) - 1) // s + 1)
-    return (input.shape[0], weight.shape[0], *spatial)
-
-
-def _check_grad_output(grad_output: Any, input: Any, weight: Any, p: ConvParams) -> None:
-    expected = _output_shape(input, weight, p)
-    if tuple(grad_output.shape) != expected:
-        raise ValueError(
-            f"grad_output must have the shape of the forward output, {expected}, for input "
-            f"{tuple(input.shape)}, weight {tuple(weight.shape)}, stride {p.stride}, "
-            f"padding {p.pad} and dilation {p.dilation}; got {describe(grad_output)}"
-        )
-
-
-def _windows(xp: np.ndarray, kernel: tuple[int, ...], p: ConvParams) -> np.ndarray:
-    """View of the input windows, shape (N, C, *out, *kernel); no copy."""
-    nd = len(kernel)
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, p.dilation))
-    win = sliding_window_view(xp, span, axis=tuple(range(2, 2 + nd)))
-    pick = (slice(None), slice(None)) + tuple(slice(None, None, s) for s in p.stride)
-    pick += tuple(slice(None, None, d) for d in p.dilation)
-    return win[pick]
+    out = W.window_counts(input.shape[2:], weight.shape[2:], p.stride, p.dilation, p.pad)
+    return (input.shape[0], weight.shape[0], *out)
 
 
 def _fold_padding(dxp: np.ndarray, p: ConvParams) -> np.ndarray:
@@ -124,89 +101,74 @@ def _fold_padding(dxp: np.ndarray, p: ConvParams) -> np.ndarray:
     return out
 
 
-def _im2col(xp: np.ndarray, kernel: tuple[int, ...], p: ConvParams) -> np.ndarray:
-    """Windows with the kernel axes before the position axes, (N, C, *kernel, *out).
+def _chunk_grads(g: np.ndarray, cols: np.ndarray, w_t: np.ndarray, kernel: tuple[int, ...],
+                 p: ConvParams, dw: np.ndarray, dxp: np.ndarray, first: tuple[int, ...]) -> None:
+    """The maths of one chunk: add its share of the weight's and the padded input's
+    gradients to ``dw`` and ``dxp``.
 
-    Still a view: copying a batch chunk of it (``np.ascontiguousarray``) moves contiguous
-    rows of the input, which is what makes the im2col matrix cheap to build.
+    ``g`` is the chunk's output gradient ``(n, C_out, *out)``, ``cols`` its im2col matrix
+    ``(n, C_in * K, pixels)`` with ``cols[n, (c, u), i] = xp[n, c, s*i + d*u]``, ``w_t`` the
+    weight with input and output channels swapped, ``(G, C_g * K, O_g)``; ``dw`` is
+    ``(G, O_g, C_g * K)`` and ``dxp`` the chunk's images of the padded input's gradient,
+    whose windows are counted from ``first``.
+
+    - weight: ``dw[o, (c, u)] += sum_{n, i} g[n, o, i] * cols[n, (c, u), i]``, the product
+      ``g @ cols^T``;
+    - input: ``dcols[n, (c, u), i] = sum_o w[o, c, u] * g[n, o, i]``, the product
+      ``w^T @ g``; col2im adds tap ``u`` of window ``i`` back at ``s*i + d*u``.
     """
-    nd = len(kernel)
-    win = _windows(xp, kernel, p)
-    return win.transpose((0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd)))
-
-
-def _chunks(start: int, stop: int, out_spatial: tuple[int, ...], row_elements: int,
-            itemsize: int):
-    """Chunks ``(n0, n1, r0, r1)`` of images ``start:stop``: whole images while an image's
-    im2col matrix fits the budget, else bands of rows of the first output axis."""
-    row_bytes = max(row_elements * itemsize, 1)
-    image_bytes = out_spatial[0] * row_bytes
-    if image_bytes <= _CHUNK_BYTES:
-        step = max(1, _CHUNK_BYTES // image_bytes)
-        for n0 in range(start, stop, step):
-            yield n0, min(stop, n0 + step), 0, out_spatial[0]
-    else:
-        rows = max(1, _CHUNK_BYTES // row_bytes)
-        for n0 in range(start, stop):
-            for r0 in range(0, out_spatial[0], rows):
-                yield n0, n0 + 1, r0, min(out_spatial[0], r0 + rows)
+    groups, cg_k, o_g = w_t.shape
+    n, c_in = dxp.shape[:2]
+    out = g.shape[2:]
+    g = g.reshape(n, groups, o_g, -1)
+    cols = cols.reshape(n, groups, cg_k, -1)
+    # (O_g, P) @ (P, C_g*K) for every image and group, summed over the images
+    dw += np.matmul(g, cols.swapaxes(-1, -2)).sum(axis=0)
+    dcols = np.matmul(w_t, g).reshape(n, c_in, *kernel, *out)
+    W.fold_add(dxp, dcols, p.stride, p.dilation, first)
 
 
 def _grads(g: np.ndarray, xp: np.ndarray, w: np.ndarray,
            p: ConvParams) -> tuple[np.ndarray, np.ndarray]:
     """Gradients of the padded input and of the weight, one chunk at a time.
 
-    For each chunk: copy its windows into the im2col matrix ``cols`` (C_in*K rows, one
-    column per output position) and take
-    ``dw += g @ cols^T`` — dw[o, c, k] = sum_{n,i} g[n, o, i] * xp[n, c, s*i + d*k] — and
-    ``dcols = w^T @ g``, whose entries col2im adds back to where each window came from.
-
-    The batch is split into as many parts as BLAS has threads; the parts run side by side
-    with single-threaded BLAS (as the forward's chunks do, see ``conv._run_chunks``). Each
-    part owns its images, so its col2im adds never meet another's, and sums its own dw.
+    The chunks are images, or bands of rows of one image, whose im2col matrix fits
+    ``_CHUNK_BYTES`` (:func:`convlib._windows.chunks`); :func:`_chunk_grads` does the
+    maths of each. The batch is split into as many parts as BLAS has threads; the parts
+    run side by side with single-threaded BLAS (:func:`convlib._windows.run_chunks`).
+    Each part owns its images, so its col2im adds never meet another's, and sums its own
+    dw.
     """
-    nd = p.nd
     n, c_in = xp.shape[:2]
     c_out, c_g = w.shape[:2]
-    kernel, groups = tuple(w.shape[2:]), p.groups
+    kernel, groups, nd = tuple(w.shape[2:]), p.groups, p.nd
     out_spatial = tuple(g.shape[2:])
-    cg_k = c_g * int(np.prod(kernel))
-    cols_view = _im2col(xp, kernel, p)  # (N, C_in, *kernel, *out), a view
+    cg_k = c_g * math.prod(kernel)
+    # (N, C_in, *kernel, *out): the im2col matrix as a view, kernel axes before positions
+    win = W.windows(xp, kernel, p.stride, p.dilation)
+    cols_view = win.transpose((0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd)))
     # (G, C_g*K, O_g): the weight with its in and out channels swapped, for dcols
     w_t = np.ascontiguousarray(w.reshape(groups, c_out // groups, cg_k).transpose(0, 2, 1))
     dxp = np.zeros(xp.shape, dtype=xp.dtype)
-    row = int(np.prod(out_spatial[1:])) * c_in * int(np.prod(kernel))
+    row_bytes = math.prod(out_spatial[1:]) * c_in * math.prod(kernel) * xp.itemsize
     every = (slice(None),) * (1 + nd)  # the channel and kernel axes of cols_view
-    parts = max(1, min(_blas_threads(), n))
+    parts = max(1, min(W.blas_threads(), n))
     bounds = [n * i // parts for i in range(parts + 1)]
     dw_parts = np.zeros((parts, groups, c_out // groups, cg_k), dtype=xp.dtype)
 
     def work(part: int) -> None:
-        dw = dw_parts[part]
-        for n0, n1, r0, r1 in _chunks(bounds[part], bounds[part + 1], out_spatial, row,
-                                      xp.dtype.itemsize):
-            nb = n1 - n0
+        for n0, n1, r0, r1 in W.chunks(bounds[part], bounds[part + 1], out_spatial[0],
+                                       row_bytes, _CHUNK_BYTES):
+            # the chunk's im2col matrix: the one copy
             cols = np.ascontiguousarray(cols_view[(slice(n0, n1), *every, slice(r0, r1))])
-            cols = cols.reshape(nb, groups, cg_k, -1)
-            g_blk = g[n0:n1, :, r0:r1].reshape(nb, groups, c_out // groups, -1)
-            # (O_g, P) @ (P, C_g*K) for every image and group, summed over the images
-            dw += np.matmul(g_blk, cols.swapaxes(-1, -2)).sum(axis=0)
-            dcols = np.matmul(w_t, g_blk).reshape(nb, c_in, *kernel, r1 - r0,
-                                                  *out_spatial[1:])
-            # col2im: tap k of output position i goes back to padded position s*i + d*k
-            target = dxp[n0:n1]
-            for tap in np.ndindex(*kernel):
-                first = r0 * p.stride[0] + tap[0] * p.dilation[0]
-                where = [slice(first, first + p.stride[0] * (r1 - r0 - 1) + 1, p.stride[0])]
-                where += [slice(d * t, d * t + s * (o - 1) + 1, s)
-                          for t, d, s, o in zip(tap[1:], p.dilation[1:], p.stride[1:],
-                                                out_spatial[1:])]
-                target[(slice(None), slice(None), *where)] += dcols[(slice(None),
-                                                                     slice(None), *tap)]
+            cols = cols.reshape(n1 - n0, c_in * math.prod(kernel), -1)
+            first = (r0,) + (0,) * (nd - 1)  # the chunk's first window
+            _chunk_grads(g[n0:n1, :, r0:r1], cols, w_t, kernel, p, dw_parts[part],
+                         dxp[n0:n1], first)
 
     # side by side only when there is enough work to pay for the threads
-    parallel = n * int(np.prod(out_spatial[:1])) * row * xp.dtype.itemsize >= 4 * _CHUNK_BYTES
-    _run_chunks(work, range(parts), parallel)
+    parallel = n * out_spatial[0] * row_bytes >= 4 * _CHUNK_BYTES
+    W.run_chunks(work, range(parts), parallel)
     return dxp, dw_parts.sum(axis=0).reshape(w.shape)
 
 
@@ -238,7 +200,11 @@ def _conv_backward(grad_output, input, weight, stride, padding, dilation, groups
     kind = backend_of(grad_output=grad_output, input=input, weight=weight)
     p = check_conv(input, weight, None, stride, padding, dilation, groups, padding_mode, nd)
     check_ndim(grad_output, nd + 2, "grad_output", "N, C_out, " + ", ".join("DHW"[3 - nd:]))
-    _check_grad_output(grad_output, input, weight, p)
+    check_grad_output(
+        grad_output, _output_shape(input, weight, p),
+        f"input {tuple(input.shape)}, weight {tuple(weight.shape)}, stride {p.stride}, "
+        f"padding {p.pad} and dilation {p.dilation}",
+    )
     if not isinstance(bias, bool):
         raise TypeError(f"bias must be True or False (whether to return grad_bias), got {bias!r}")
     if kind == "torch":

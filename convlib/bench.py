@@ -5,12 +5,12 @@ and a reference on the same arrays in the same process, after checking that both
 the same numbers, and prints the median of several repeats, GFLOP/s and the ratio
 ``reference time / convlib time``: at least the target is a PASS. The rows:
 
-* conv2d forward on a ResNet-like layer and on a small CIFAR-like batch, against
-  ``torch.nn.functional.conv2d``;
+* conv2d forward (``method="gemm"``, the fast path) on a ResNet-like layer and on a
+  small CIFAR-like batch, against ``torch.nn.functional.conv2d``;
 * the backward pass (input and weight gradients) against torch autograd;
 * a 512x512 image and a 31x31 kernel by FFT, against ``scipy.signal.fftconvolve``;
-* ``method="loops"`` and ``method="im2col"`` on one small shape, to show what
-  vectorising buys;
+* ``method="loops"``, the textbook ``method="im2col"`` and ``method="gemm"`` on one
+  small shape, to show what vectorising and then cache blocking buy;
 * the memory peak (``tracemalloc``) of conv2d on a (64, 3, 224, 224) float32 batch, beyond
   its input and output.
 
@@ -274,7 +274,7 @@ def _cpu_cases(quick: bool = False) -> list[Case]:
     def arrays(x_shape, w_shape):
         return (rng.standard_normal(x_shape, dtype=f32), rng.standard_normal(w_shape, dtype=f32))
 
-    def forward_case(name, x_shape, w_shape, target, method="im2col"):
+    def forward_case(x_shape, w_shape, target, method="gemm"):
         x, w = arrays(x_shape, w_shape)
         xt, wt = torch.from_numpy(x), torch.from_numpy(w)
         out = (x_shape[2], x_shape[3])  # padding 1, k 3, stride 1 keeps the size
@@ -284,7 +284,7 @@ def _cpu_cases(quick: bool = False) -> list[Case]:
                 return F.conv2d(xt, wt, padding=1).numpy()
 
         return Case(
-            name=name, shape=_describe(x_shape, w_shape, "padding=1"),
+            name=f"conv2d {method}", shape=_describe(x_shape, w_shape, "padding=1"),
             flops=_conv_flops(x_shape[0], x_shape[1], w_shape[0], w_shape[2:], out),
             convlib=lambda: conv2d(x, w, padding=1, method=method),
             reference=ref, reference_name="torch F.conv2d", target=target,
@@ -295,8 +295,8 @@ def _cpu_cases(quick: bool = False) -> list[Case]:
     small = ((4, 3, 16, 16), (4, 3, 3, 3)) if quick else ((32, 3, 32, 32), (16, 3, 3, 3))
     tiny = ((1, 2, 6, 6), (2, 2, 3, 3)) if quick else ((1, 4, 16, 16), (4, 4, 3, 3))
     cases = [
-        forward_case("conv2d im2col", *big, 0.5),
-        forward_case("conv2d im2col", *small, 0.25),
+        forward_case(*big, 0.5),
+        forward_case(*small, 0.25),
     ]
 
     # backward: input and weight gradients of the first shape
@@ -331,8 +331,8 @@ def _cpu_cases(quick: bool = False) -> list[Case]:
         reference_name="scipy fftconvolve", target=0.8, compare=_rel_error,
     ))
 
-    cases.append(forward_case("conv2d loops", *tiny, None, method="loops"))
-    cases.append(forward_case("conv2d im2col", *tiny, None, method="im2col"))
+    for method in ("loops", "im2col", "gemm"):
+        cases.append(forward_case(*tiny, None, method=method))
     cases += _efficientnet_cases(quick)
     return cases
 
@@ -621,11 +621,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         text += ["", "| memory peak (tracemalloc) | shape | input | output | peak | beyond input "
                      "and output | limit | status |", "|" + "---|" * 8, _format_memory(memory)]
     loops = {r.shape: r for r in results if r.name == "conv2d loops"}
+    gemm = {r.shape: r for r in results if r.name == "conv2d gemm"}
     for r in results:
         if r.name == "conv2d im2col" and r.shape in loops:
             text += ["", f"Vectorising: on {r.shape}, im2col takes {r.convlib_ms:.3f} ms and "
                          f"loops {loops[r.shape].convlib_ms:.1f} ms, "
                          f"{loops[r.shape].convlib_ms / r.convlib_ms:.0f}x slower."]
+            if r.shape in gemm:
+                text += [f"Cache blocking: gemm takes {gemm[r.shape].convlib_ms:.3f} ms there."]
     output = "\n".join(text)
     print(output)
 

@@ -1,8 +1,9 @@
 """Convolution forward: ``conv1d``, ``conv2d``, ``conv3d`` on NumPy arrays or torch tensors.
 
 What deep learning calls convolution is a cross-correlation: output channel ``o`` at
-position ``i`` is the sum over input channels ``c`` (of ``o``'s group) and kernel offsets
-``k`` of ``x[n, c, s*i + d*k] * w[o, c, k]`` on the padded input. One N-d core computes it
+position ``i`` is the sum over input channels ``c`` (of ``o``'s group) and kernel taps
+``u`` of ``x[n, c, s*i + d*u] * w[o, c, u]`` on the padded input (the book's notation:
+``u``, ``v`` are the taps of a 2-D kernel). One N-d core computes it
 for 1, 2 and 3 spatial dimensions.
 
 NumPy input runs one of several algorithms, chosen with ``method=`` (all give the same
@@ -11,22 +12,32 @@ numbers, like ``scipy.signal.correlate``):
 ``"loops"``
     The textbook definition: for every sample, output channel and output position, the
     window times the kernel, summed. Slow; for reading and for small inputs.
-``"im2col"`` (alias ``"gemm"``)
-    The fast path. A batch chunk is moved to channels-last layout, its windows are viewed
-    with ``sliding_window_view`` (stride and dilation as strided slices of that view, so no
-    copy), copied once into a ``(pixels, kernel * channels)`` matrix and multiplied by the
-    ``(kernel * channels, C_out)`` weight matrix: one BLAS matmul per chunk (per group).
-    Chunks are small enough for the matrix to stay in cache, and the whole-batch matrix is
-    never built.
+``"im2col"``
+    The textbook algorithm of the convolution-as-matrix-product chapter: every window of
+    the padded input becomes a column (:func:`convlib.im2col.im2col`), and one matrix
+    product of the ``(C_out, C_in * prod(kernel))`` weight matrix with the columns gives
+    every output at once (one product per group). Builds the whole-batch matrix.
+``"gemm"``
+    The same product, cache-blocked and threaded: a batch chunk (a few images, or a band
+    of rows of one image) is moved to channels-last layout, its windows are viewed with
+    ``sliding_window_view`` (stride and dilation as strided slices of that view, so no
+    copy), copied once into a ``(pixels, kernel * channels)`` matrix that stays in the CPU
+    caches, and multiplied by the ``(kernel * channels, C_out)`` weight matrix; chunks run
+    on a few threads. The whole-batch matrix is never built. The fast path.
 ``"fft"``
-    Pointwise products of spectra (``scipy.fft.rfftn``), summed over input channels;
-    dilation dilates the kernel, stride subsamples the result. Fast for large kernels.
+    Pointwise products of real spectra (``scipy.fft.rfftn``), summed over input channels;
+    dilation dilates the kernel, stride subsamples the result, zero padding is never
+    written out (see :func:`_conv_fft`). Fast for large kernels.
 ``"auto"``
-    :func:`choose_conv_method` picks ``"fft"`` or ``"im2col"`` from a cost estimate.
+    :func:`choose_conv_method` picks ``"gemm"`` or ``"fft"`` from a cost estimate (the
+    textbook ``"im2col"`` and ``"loops"`` are never the faster).
 
 Torch tensors (any device, autograd on) run ``torch.nn.functional.conv{1,2,3}d``
 (``method="auto"`` or ``"native"``), or ``method="unfold"``: the im2col algorithm in torch
 (``F.unfold`` + matmul for 2-D, ``Tensor.unfold`` windows for 1-D and 3-D).
+
+Like torch, every function also takes one unbatched sample, ``(C_in, *spatial)``, and then
+answers with ``(C_out, *out)``.
 
 ``padding_mode`` other than ``"zeros"`` pads first and then convolves without padding,
 exactly as ``torch.nn.Conv2d`` does.
@@ -35,17 +46,15 @@ exactly as ``torch.nn.Conv2d`` does.
 from __future__ import annotations
 
 import math
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import scipy.fft
-from numpy.lib.stride_tricks import sliding_window_view
 
+from . import _windows as W
 from ._backend import backend_of
-from ._checks import ConvParams, check_conv, check_method
+from ._checks import ConvParams, check_batched, check_conv, check_method
+from .im2col import unfold
 from .padding import pad_spatial
 
 __all__ = ["conv1d", "conv2d", "conv3d", "choose_conv_method", "conv_nd_numpy"]
@@ -53,12 +62,12 @@ __all__ = ["conv1d", "conv2d", "conv3d", "choose_conv_method", "conv_nd_numpy"]
 NUMPY_METHODS = ("auto", "loops", "im2col", "gemm", "fft")
 TORCH_METHODS = ("auto", "native", "unfold")
 
-# Bytes of the im2col matrix of one chunk (whole images, or rows of one large image):
+# Bytes of the gemm method's matrix of one chunk (whole images, or rows of one large image):
 # small enough to stay in the CPU caches while BLAS reads it, big enough that the
 # per-chunk Python overhead stays negligible. Tuned with `python -m convlib.bench`.
 _CHUNK_BYTES = 1 * 2**20
 # From this many channels per group on, the channels-last layout is used (see
-# _conv_im2col); below it, the classic channels-first one.
+# _conv_gemm); below it, the classic channels-first one.
 _CHANNELS_LAST_MIN = 16
 # Bytes of the spectra of one batch chunk in the FFT method.
 _FFT_CHUNK_BYTES = 64 * 2**20
@@ -153,43 +162,41 @@ def conv3d(
 def _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, method, nd):
     kind = backend_of(input=input, weight=weight, bias=bias)
     check_method(method, TORCH_METHODS if kind == "torch" else NUMPY_METHODS, input)
-    p = check_conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, nd)
+    batched = check_batched(input, nd)
+    x = input if batched else input[None]
+    p = check_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, nd)
     if kind == "torch":
-        return _conv_torch(input, weight, bias, p, method)
-    if method == "auto":
-        # depthwise (groups == C_in): its own kernel, see convlib._depthwise
-        from ._depthwise import depthwise_conv, is_depthwise
-        if p.padding_mode == "zeros" and is_depthwise(input.shape, weight.shape, p.groups):
-            return depthwise_conv(input, weight, bias, p.stride, p.pad, p.dilation)
-        method = _choose(input.shape, weight.shape, p)
-    return _conv_numpy(input, weight, bias, p, method)
+        out = _conv_torch(x, weight, bias, p, method)
+    else:
+        if method == "auto":
+            # depthwise (groups == C_in): its own kernel, see convlib._depthwise
+            from ._depthwise import depthwise_conv, is_depthwise
+            if p.padding_mode == "zeros" and is_depthwise(x.shape, weight.shape, p.groups):
+                out = depthwise_conv(x, weight, bias, p.stride, p.pad, p.dilation)
+                return out if batched else out[0]
+            method = _choose(x.shape, weight.shape, p)
+        out = _conv_numpy(x, weight, bias, p, method)
+    return out if batched else out[0]
 
 
 # ----------------------------------------------------------------------------- NumPy
 
 
-def _output_spatial(padded: tuple[int, ...], kernel, stride, dilation) -> tuple[int, ...]:
-    return tuple(
-        (n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(padded, kernel, stride, dilation)
-    )
-
-
 def _conv_numpy(x: np.ndarray, w: np.ndarray, b, p: ConvParams, method: str) -> np.ndarray:
     n = x.shape[0]
-    padded = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], p.pad))
-    out_spatial = _output_spatial(padded, w.shape[2:], p.stride, p.dilation)
+    out_spatial = W.window_counts(x.shape[2:], w.shape[2:], p.stride, p.dilation, p.pad)
     out = np.empty((n, w.shape[0], *out_spatial), dtype=x.dtype)
-    if method in ("im2col", "gemm") and p.padding_mode == "zeros":
-        # zeros are written around each chunk as it is copied: no padded copy of the batch
-        _conv_im2col(x, w, p.stride, p.dilation, p.groups, out, p.pad)
+    if method in ("gemm", "fft") and p.padding_mode == "zeros":
+        # the zero padding is never written out as a padded copy of the batch
+        kernel = _conv_gemm if method == "gemm" else _conv_fft
+        kernel(x, w, p.stride, p.dilation, p.groups, out, p.pad)
     else:
-        if method in ("im2col", "gemm"):
+        chunk = max(n, 1)
+        if method == "gemm":
             # pad one chunk at a time: a padded copy of the whole batch would cost as much
             # memory as the input again
-            taps = math.prod(w.shape[2:])
-            chunk, _ = _im2col_plan(n, out_spatial, x.shape[1] * taps, x.itemsize)
-        else:
-            chunk = n
+            row = math.prod(out_spatial[1:]) * x.shape[1] * math.prod(w.shape[2:])
+            chunk, _ = W.plan_chunks(n, out_spatial[0], row * x.itemsize, _CHUNK_BYTES)
         for start in range(0, n, chunk):
             xp = pad_spatial(x[start : start + chunk], p.pad, p.padding_mode)
             conv_nd_numpy(xp, w, p.stride, p.dilation, p.groups, method=method,
@@ -199,24 +206,6 @@ def _conv_numpy(x: np.ndarray, w: np.ndarray, b, p: ConvParams, method: str) -> 
     return out
 
 
-def _chunk_size(n: int, bytes_per_image: int, budget: int) -> int:
-    return max(1, min(n, budget // max(bytes_per_image, 1)))
-
-
-def _im2col_plan(n: int, out_spatial, row_length: int, itemsize: int) -> tuple[int, int]:
-    """(images per chunk, output rows per chunk) keeping the im2col matrix near the budget.
-
-    A row of the matrix has ``row_length = C_in * prod(kernel)`` numbers per output pixel.
-    Small images go several to a chunk; an image larger than the budget is split along
-    its first output dimension, so memory stays bounded whatever the input size.
-    """
-    rows = out_spatial[0]
-    row_bytes = max(math.prod(out_spatial[1:]) * row_length * itemsize, 1)
-    if rows * row_bytes <= _CHUNK_BYTES:
-        return _chunk_size(n, rows * row_bytes, _CHUNK_BYTES), rows
-    return 1, max(1, _CHUNK_BYTES // row_bytes)
-
-
 def conv_nd_numpy(
     x_padded: np.ndarray,
     weight: np.ndarray,
@@ -224,7 +213,7 @@ def conv_nd_numpy(
     dilation: tuple[int, ...],
     groups: int = 1,
     *,
-    method: str = "im2col",
+    method: str = "gemm",
     out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cross-correlate an already padded NumPy input with ``weight``: the N-d core.
@@ -232,18 +221,17 @@ def conv_nd_numpy(
     ``x_padded`` is (N, C_in, *spatial) with any padding already applied (use
     :func:`convlib.padding.pad_spatial`); ``weight`` is (C_out, C_in/groups, *kernel);
     ``stride`` and ``dilation`` are tuples of one int per spatial dimension. No bias, no
-    argument checks: callers (``conv1d/2d/3d``, the transposed convolution, the backward
-    pass) have validated the shapes. ``method`` is ``"im2col"`` (or ``"gemm"``),
-    ``"loops"`` or ``"fft"``. The result, (N, C_out, *out), has ``x_padded``'s dtype and is
-    written into ``out`` when given.
+    argument checks: callers (``conv1d/2d/3d``, the backward pass) have validated the
+    shapes. ``method`` is ``"gemm"``, ``"im2col"``, ``"loops"`` or ``"fft"``. The result,
+    (N, C_out, *out), has ``x_padded``'s dtype and is written into ``out`` when given.
 
     >>> x = np.arange(5.0).reshape(1, 1, 5)
     >>> conv_nd_numpy(x, np.ones((1, 1, 2)), (2,), (1,))
     array([[[1., 5.]]])
     """
-    check_method(method, ("im2col", "gemm", "loops", "fft"), x_padded)
+    check_method(method, ("gemm", "im2col", "loops", "fft"), x_padded)
     nd = x_padded.ndim - 2
-    out_spatial = _output_spatial(x_padded.shape[2:], weight.shape[2:], stride, dilation)
+    out_spatial = W.window_counts(x_padded.shape[2:], weight.shape[2:], stride, dilation)
     if len(stride) != nd or len(dilation) != nd:
         raise ValueError(f"stride {stride} and dilation {dilation} need {nd} entries")
     shape = (x_padded.shape[0], weight.shape[0], *out_spatial)
@@ -251,7 +239,9 @@ def conv_nd_numpy(
         out = np.empty(shape, dtype=x_padded.dtype)
     elif out.shape != shape:
         raise ValueError(f"out must have shape {shape}, got {out.shape}")
-    if method in ("im2col", "gemm"):
+    if method == "gemm":
+        _conv_gemm(x_padded, weight, stride, dilation, groups, out)
+    elif method == "im2col":
         _conv_im2col(x_padded, weight, stride, dilation, groups, out)
     elif method == "loops":
         _conv_loops(x_padded, weight, stride, dilation, groups, out)
@@ -261,24 +251,40 @@ def conv_nd_numpy(
 
 
 def _conv_loops(xp, w, stride, dilation, groups, out):
-    """The definition, one output value at a time."""
-    n_out = w.shape[0]
-    c_per_group = w.shape[1]
-    out_per_group = n_out // groups
+    """The definition, one output value at a time: ``y[n, o, i] = sum_{c, u} w[o, c, u] *
+    xp[n, c, s*i + d*u]`` over the input channels ``c`` of ``o``'s group and the kernel
+    taps ``u``."""
+    c_out, c_g = w.shape[:2]
     for n in range(xp.shape[0]):
-        for o in range(n_out):
-            g = o // out_per_group  # the group this output channel reads from
-            channels = slice(g * c_per_group, (g + 1) * c_per_group)
-            for pos in np.ndindex(*out.shape[2:]):
-                # the window: start at stride * position, step by the dilation
+        for o in range(c_out):
+            g = o // (c_out // groups)  # the group this output channel reads from
+            channels = slice(g * c_g, (g + 1) * c_g)
+            for i in np.ndindex(*out.shape[2:]):
+                # the window of output position i: from s*i, every d-th input, k of them
                 window = tuple(
-                    slice(i * s, i * s + d * (k - 1) + 1, d)
-                    for i, s, d, k in zip(pos, stride, dilation, w.shape[2:])
+                    slice(s * i_, s * i_ + W.span(k, d), d)
+                    for i_, s, d, k in zip(i, stride, dilation, w.shape[2:])
                 )
-                out[(n, o, *pos)] = np.sum(xp[(n, channels, *window)] * w[o])
+                out[(n, o, *i)] = np.sum(xp[(n, channels, *window)] * w[o])
 
 
-def _conv_im2col(xp, w, stride, dilation, groups, out, pad=None):
+def _conv_im2col(xp, w, stride, dilation, groups, out):
+    """The textbook algorithm: every window a column, then one matrix product.
+
+    ``cols[n, (c, u), i] = xp[n, c, s*i + d*u]`` is :func:`convlib.im2col.im2col` of the
+    padded input; the weight reshaped to ``(C_out, C_in * K)`` times ``cols`` is the whole
+    convolution, ``y[n, o, i] = sum_{c, u} w[o, c, u] * cols[n, (c, u), i]``. With groups,
+    each group's rows of ``cols`` meet only its own output channels.
+    """
+    n = xp.shape[0]
+    c_out, c_g = w.shape[:2]
+    cols = unfold(xp, w.shape[2:], stride, dilation)  # (N, C_in * K, L)
+    cols = cols.reshape(n, groups, c_g * math.prod(w.shape[2:]), cols.shape[-1])
+    w_mat = w.reshape(groups, c_out // groups, -1)  # (G, C_out/G, C_in/G * K)
+    out[...] = (w_mat @ cols).reshape(out.shape)  # (N, G, C_out/G, L) -> (N, C_out, *out)
+
+
+def _conv_gemm(xp, w, stride, dilation, groups, out, pad=None):
     """im2col chunk by chunk, one matmul per chunk, in the layout that suits the channels.
 
     Many channels per group: channels last. The chunk is transposed once to
@@ -300,16 +306,11 @@ def _conv_im2col(xp, w, stride, dilation, groups, out, pad=None):
     out_g = c_out // groups
     out_spatial = out.shape[2:]
     taps = math.prod(kernel)
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    images, rows = _im2col_plan(n_batch, out_spatial, c_in * taps, xp.itemsize)
+    row_bytes = math.prod(out_spatial[1:]) * c_in * taps * xp.itemsize
+    images, rows = W.plan_chunks(n_batch, out_spatial[0], row_bytes, _CHUNK_BYTES)
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(xp.shape[2:], pad))
     interior = tuple(slice(lo, lo + n) for n, (lo, _) in zip(xp.shape[2:], pad))
     rest = out_spatial[1:]
-    positions = tuple(range(2, nd + 2))  # the output axes in (n, C, *out, *kernel)
-    # stride and dilation as slices of the windows view: no copy
-    pick = tuple(slice(None, None, s) for s in stride) + tuple(
-        slice(None, None, d) for d in dilation
-    )
     channels_last = c_g >= _CHANNELS_LAST_MIN
     if channels_last:
         # (groups, taps * C/groups, C_out/groups): row (k, c) matches column (k, c) of cols
@@ -328,15 +329,13 @@ def _conv_im2col(xp, w, stride, dilation, groups, out, pad=None):
             # one pass does both the transposition to channels last and the padding
             xl = np.zeros((n, *padded, c_in), dtype=xp.dtype)
             xl[(slice(None), *interior)] = np.moveaxis(chunk, 1, -1)
-            win = sliding_window_view(xl, span, axis=tuple(range(1, nd + 1)))
-            win = win[(slice(None), *pick[:nd], slice(None), *pick[nd:])]
+            win = W.windows(xl, kernel, stride, dilation, axis=1)  # (n, *out, C, *kernel)
             return np.moveaxis(win, nd + 1, 1)
         if needs_buffer:
             buf = np.zeros((n, c_in, *padded), dtype=xp.dtype)
             buf[(slice(None), slice(None), *interior)] = chunk
             chunk = buf
-        win = sliding_window_view(chunk, span, axis=positions)
-        return win[(slice(None), slice(None), *pick)]
+        return W.windows(chunk, kernel, stride, dilation)
 
     def rows_of(start, win, r0):
         """Output rows r0 .. r0 + rows of one chunk of images: one copy, one matmul."""
@@ -368,98 +367,57 @@ def _conv_im2col(xp, w, stride, dilation, groups, out, pad=None):
 
     starts = range(0, n_batch, images)
     # threads pay off from a few chunks on; below that their start-up costs more
-    parallel = n_batch * math.prod(out_spatial) * c_in * taps * xp.itemsize >= 4 * _CHUNK_BYTES
+    parallel = n_batch * out_spatial[0] * row_bytes >= 4 * _CHUNK_BYTES
     if len(starts) > 1:
-        _run_chunks(chunk_of_images, starts, parallel)
-    else:  # one chunk of images (or one large image): its rows are the chunks
+        W.run_chunks(chunk_of_images, starts, parallel)
+    elif n_batch:  # one chunk of images (or one large image): its rows are the chunks
         win = windows(0)
-        _run_chunks(lambda r0: rows_of(0, win, r0), row_starts, parallel)
+        W.run_chunks(lambda r0: rows_of(0, win, r0), row_starts, parallel)
 
 
-# ----------------------------------------------------------------------------- threads
+def _conv_fft(x, w, stride, dilation, groups, out, pad=None):
+    """Correlation by FFT: products of real spectra, summed over the input channels.
 
-
-_POOL: list = []  # [(workers, ThreadPoolExecutor)], created on first use
-_CONTROLLER: list = []  # [threadpoolctl.ThreadpoolController or None]
-_POOL_LOCK = threading.Lock()
-
-
-def _blas_threads() -> int:
-    """How many threads NumPy's BLAS would use (1 without ``threadpoolctl``)."""
-    if not _CONTROLLER:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - installed with the course's requirements
-            _CONTROLLER.append(None)
-        else:
-            _CONTROLLER.append(ThreadpoolController())
-    if _CONTROLLER[0] is None:
-        return 1
-    libs = _CONTROLLER[0].select(user_api="blas").lib_controllers
-    return max((lib.num_threads for lib in libs), default=1)
-
-
-def _run_chunks(work, items, parallel: bool) -> None:
-    """``work(item)`` for every item, with single-threaded BLAS, on a few threads if asked.
-
-    BLAS splits every product across its threads and joins them again: on the small
-    products of cache-sized chunks that costs more than it gains, and on a busy machine a
-    late thread stalls every join. So BLAS runs single-threaded here and, when it would
-    have used ``T > 1`` threads and ``parallel`` is set, the chunks themselves run on
-    ``T`` Python threads (NumPy releases the GIL while copying and multiplying): the
-    copies, which BLAS never parallelised, then use every core too. Chunks write disjoint
-    parts of the output.
+    Correlation is convolution with the flipped kernel; dilation spreads its taps. ``pad``
+    (``(before, after)`` zero padding) is never written out: output ``i`` reads the
+    padded input from ``s*i``, which is position ``m = s*i - p_before + span - 1`` of the
+    linear convolution of the *unpadded* input with the flipped kernel. A circular
+    convolution of length ``L >= n + max(p_before, p_after)`` (and ``>= span``) leaves
+    every such ``m`` (taken modulo ``L``) free of wrap-around, so the transforms are
+    ``L`` long, shorter than the padded input plus the kernel, and real.
     """
-    workers = min(_blas_threads(), len(items), os.cpu_count() or 1)
-    # one call at a time changes the BLAS thread count, which is process-wide
-    if workers < 2 or not _POOL_LOCK.acquire(blocking=False):
-        for item in items:
-            work(item)
-        return
-    try:
-        with _CONTROLLER[0].limit(limits=1, user_api="blas"):
-            if not parallel:
-                for item in items:
-                    work(item)
-                return
-            if not _POOL or _POOL[0][0] < workers:
-                if _POOL:
-                    _POOL.pop()[1].shutdown()
-                _POOL.append((workers, ThreadPoolExecutor(workers, thread_name_prefix="convlib")))
-            for _ in _POOL[0][1].map(work, items):  # re-raises a chunk's exception
-                pass
-    finally:
-        _POOL_LOCK.release()
-
-
-def _conv_fft(xp, w, stride, dilation, groups, out):
-    """Correlation by FFT: product of spectra, summed over the input channels."""
-    nd = xp.ndim - 2
-    n_batch, c_in = xp.shape[:2]
+    nd = x.ndim - 2
+    pad = pad or ((0, 0),) * nd
+    n_batch, c_in = x.shape[:2]
     c_out, c_g = w.shape[:2]
     out_g = c_out // groups
-    padded = xp.shape[2:]
-    kernel = w.shape[2:]
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    spans = tuple(W.span(k, d) for k, d in zip(w.shape[2:], dilation))
     axes = tuple(range(2, nd + 2))
-    # Correlation is convolution with the flipped kernel; dilation spreads the taps.
-    wd = np.zeros((c_out, c_g, *span), dtype=w.dtype)
+    wd = np.zeros((c_out, c_g, *spans), dtype=w.dtype)
     wd[(slice(None), slice(None), *(slice(None, None, d) for d in dilation))] = w
     wd = np.flip(wd, axis=axes)
-    # A circular convolution of length >= the input leaves outputs span-1 .. n-1 (the
-    # "valid" part) untouched by wrap-around, so no zero padding to n + span - 1 is needed.
-    shape = tuple(scipy.fft.next_fast_len(n, real=True) for n in padded)
-    w_hat = scipy.fft.rfftn(wd, shape, axes=axes)
+    shape = tuple(
+        scipy.fft.next_fast_len(max(n + max(lo, hi), sp), real=True)
+        for n, (lo, hi), sp in zip(x.shape[2:], pad, spans)
+    )
+    # the kernel is small: transform it axis by axis (the input, nearly as large as the
+    # transform, in one call)
+    w_hat = _rfftn(wd, shape, axes)
     freq = w_hat.shape[2:]
     w_hat = w_hat.reshape(groups, out_g, c_g, *freq)
-    keep = (slice(None), slice(None)) + tuple(
-        slice(sp - 1, sp - 1 + (o - 1) * s + 1, s)
-        for sp, o, s in zip(span, out.shape[2:], stride)
-    )
+    # the outputs' positions m in the circular result: slices, or index arrays mod L
+    keep = [slice(None), slice(None)]
+    for (lo, _), sp, o, s, size in zip(pad, spans, out.shape[2:], stride, shape):
+        m0 = sp - 1 - lo
+        keep.append(slice(m0, m0 + s * (o - 1) + 1, s) if m0 >= 0
+                    else (m0 + s * np.arange(o)) % size)
+    if any(isinstance(k, np.ndarray) for k in keep):
+        keep[2:] = np.ix_(*(np.arange(size)[k] for k, size in zip(keep[2:], shape)))
+    keep = tuple(keep)
     per_image = (c_in + c_out) * math.prod(freq) * w_hat.itemsize
-    chunk = _chunk_size(n_batch, per_image, _FFT_CHUNK_BYTES)
+    chunk, _ = W.plan_chunks(n_batch, 1, per_image, _FFT_CHUNK_BYTES)
     for start in range(0, n_batch, chunk):
-        x_hat = scipy.fft.rfftn(xp[start : start + chunk], shape, axes=axes)
+        x_hat = scipy.fft.rfftn(x[start : start + chunk], shape, axes=axes)
         n = x_hat.shape[0]
         x_hat = x_hat.reshape(n, groups, 1, c_g, *freq)
         # y_hat[n, g, o] = sum_c x_hat[n, g, c] * w_hat[g, o, c]: a loop over channels
@@ -471,6 +429,18 @@ def _conv_fft(xp, w, stride, dilation, groups, out):
         out[start : start + n] = y[keep]
 
 
+def _rfftn(a: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...]) -> np.ndarray:
+    """``scipy.fft.rfftn(a, shape, axes=axes)``, one axis at a time, last axis first.
+
+    Each pass zero-pads only its own axis, so the rows that the other axes' padding adds
+    (all zeros, most of a small kernel's padded array) are never transformed or copied.
+    """
+    out = scipy.fft.rfft(a, n=shape[-1], axis=axes[-1])
+    for axis, n in zip(axes[-2::-1], shape[-2::-1]):
+        out = scipy.fft.fft(out, n=n, axis=axis)
+    return out
+
+
 def choose_conv_method(
     input: Any,
     weight: Any,
@@ -479,46 +449,61 @@ def choose_conv_method(
     dilation: int | tuple[int, ...] = 1,
     groups: int = 1,
 ) -> str:
-    """The NumPy method ``method="auto"`` uses for these arguments: ``"fft"`` or ``"im2col"``.
+    """The NumPy method ``method="auto"`` uses for these arguments: ``"gemm"`` or ``"fft"``.
 
     Like ``scipy.signal.choose_conv_method``: it compares an estimate of the direct
-    (im2col) cost, proportional to the kernel size, with that of the FFT, proportional to
-    ``log`` of the padded input size, using constants measured on one CPU core. Large
-    kernels go to the FFT; the 3x3 kernels of CNN layers with many channels never do.
-    Shapes are all it needs, so ``input`` and ``weight`` may be arrays of any kind.
+    (gemm) cost, proportional to the kernel size, with that of the FFT, proportional to
+    ``log`` of the input size, using constants measured on one CPU core, and answers the
+    cheaper. Large kernels go to the FFT; the 3x3 kernels of CNN layers with many channels
+    never do. The textbook ``"im2col"`` and ``"loops"`` are never the cheaper, so never
+    chosen. Shapes are all it needs, so ``input`` and ``weight`` may be arrays of any
+    kind, batched or not.
 
     >>> x = np.zeros((1, 1, 512, 512), dtype=np.float32)
     >>> choose_conv_method(x, np.zeros((1, 1, 31, 31), dtype=np.float32))
     'fft'
     >>> choose_conv_method(x, np.zeros((8, 1, 3, 3), dtype=np.float32), padding=1)
-    'im2col'
+    'gemm'
     """
     nd = weight.ndim - 2
-    p = check_conv(input, weight, None, stride, padding, dilation, groups, "zeros", nd)
-    return _choose(tuple(input.shape), tuple(weight.shape), p)
+    x = input if check_batched(input, nd) else input[None]
+    p = check_conv(x, weight, None, stride, padding, dilation, groups, "zeros", nd)
+    return _choose(tuple(x.shape), tuple(weight.shape), p)
 
 
-def _choose(x_shape, w_shape, p: ConvParams) -> str:
-    """Estimated seconds of each method, with constants measured on one x86 core (float32).
+def _costs(x_shape, w_shape, p: ConvParams) -> dict[str, float]:
+    """Estimated seconds of each fast method, with constants measured on one x86 core
+    (float32).
 
-    im2col: copying the matrix costs more per element when the contiguous runs (channels
+    gemm: copying the matrix costs more per element when the contiguous runs (channels
     of a group, channels-last) are short, then the matmul runs near BLAS speed. FFT: the
     transforms cost ``size * log2(size)`` per image and channel, the spectral products one
-    complex multiply-add per frequency, input channel and output channel.
+    complex multiply-add per frequency, input channel and output channel; the transform
+    size is the one :func:`_conv_fft` uses.
     """
     n, c_in = x_shape[:2]
     c_out, c_g = w_shape[:2]
     kernel = w_shape[2:]
-    padded = [size + lo + hi for size, (lo, hi) in zip(x_shape[2:], p.pad)]
-    out_spatial = _output_spatial(tuple(padded), kernel, p.stride, p.dilation)
+    spatial = x_shape[2:]
+    out_spatial = W.window_counts(spatial, kernel, p.stride, p.dilation, p.pad)
     copied = n * math.prod(out_spatial) * math.prod(kernel) * c_in
     macs = copied * (c_out // p.groups)
-    direct = 5e-5 + copied * (0.1e-9 + 2e-9 / c_g) + macs * 3e-11
-    size = math.prod(scipy.fft.next_fast_len(s, real=True) for s in padded)
+    gemm = 5e-5 + copied * (0.1e-9 + 2e-9 / c_g) + macs * 3e-11
+    if p.padding_mode == "zeros":  # the padding stays implicit
+        lengths = [max(m + max(lo, hi), W.span(k, d))
+                   for m, (lo, hi), k, d in zip(spatial, p.pad, kernel, p.dilation)]
+    else:
+        lengths = [m + lo + hi for m, (lo, hi) in zip(spatial, p.pad)]
+    size = math.prod(scipy.fft.next_fast_len(m, real=True) for m in lengths)
     transforms = (n * c_in + c_out * c_g + n * c_out) * size * math.log2(max(size, 2))
     products = n * c_out * c_g * size
     fft = 1e-4 + transforms * 1.5e-10 + products * 7e-10
-    return "fft" if fft < direct else "im2col"
+    return {"gemm": gemm, "fft": fft}
+
+
+def _choose(x_shape, w_shape, p: ConvParams) -> str:
+    costs = _costs(x_shape, w_shape, p)
+    return min(costs, key=costs.get)
 
 
 # ----------------------------------------------------------------------------- torch
@@ -546,13 +531,13 @@ def _conv_unfold(x, w, b, p: ConvParams):
     kernel = tuple(w.shape[2:])
     n, c_in = xp.shape[:2]
     c_out, c_g = w.shape[:2]
-    out_spatial = _output_spatial(tuple(xp.shape[2:]), kernel, p.stride, p.dilation)
+    out_spatial = W.window_counts(tuple(xp.shape[2:]), kernel, p.stride, p.dilation)
     if p.nd == 2:
         # (N, C_in * kh * kw, L), rows ordered (c, i, j)
         cols = F.unfold(xp, kernel, dilation=p.dilation, stride=p.stride)
     else:
         cols = _unfold_nd_torch(xp, kernel, p.stride, p.dilation)
-    cols = cols.reshape(n, p.groups, c_g * math.prod(kernel), -1)
+    cols = cols.reshape(n, p.groups, c_g * math.prod(kernel), cols.shape[-1])
     w_mat = w.reshape(p.groups, c_out // p.groups, -1)
     out = (w_mat @ cols).reshape(n, c_out, *out_spatial)  # (N, groups, C_out/groups, L)
     if b is not None:
@@ -569,4 +554,4 @@ def _unfold_nd_torch(xp, kernel, stride, dilation):
     win = win[(..., *(slice(None, None, d) for d in dilation))]  # (N, C, *out, *kernel)
     perm = (0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd))
     n, c = xp.shape[:2]
-    return win.permute(perm).reshape(n, c * math.prod(kernel), -1)
+    return win.permute(perm).reshape(n, c * math.prod(kernel), math.prod(win.shape[2:2 + nd]))

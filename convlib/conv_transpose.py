@@ -14,6 +14,8 @@ kernel-sized patches (one matmul per group and batch chunk), and ``col2im`` adds
 patches onto the output where their windows lie (a loop over kernel taps only). Then the
 ``padding`` is cropped off both sides; ``output_padding`` adds rows after, for the
 ambiguity of strided sizes.
+
+Like torch, the functions also take one unbatched sample ``(C_in, *spatial)``.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from . import _windows as W
 from ._backend import backend_of
-from ._checks import ConvParams, check_conv_transpose
-from .im2col import _fold_nd
+from ._checks import ConvParams, check_batched, check_conv_transpose
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
@@ -104,15 +106,19 @@ def conv_transpose3d(
 
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd):
     kind = backend_of(input=input, weight=weight, bias=bias)
-    p, out_pad = check_conv_transpose(input, weight, bias, stride, padding, output_padding,
+    batched = check_batched(input, nd)
+    x = input if batched else input[None]
+    p, out_pad = check_conv_transpose(x, weight, bias, stride, padding, output_padding,
                                       groups, dilation, nd)
     if kind == "torch":
         import torch.nn.functional as F
 
         f = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[nd - 1]
         pads = tuple(lo for lo, _ in p.pad)
-        return f(input, weight, bias, p.stride, pads, out_pad, p.groups, p.dilation)
-    return _conv_transpose_numpy(input, weight, bias, p, out_pad)
+        out = f(x, weight, bias, p.stride, pads, out_pad, p.groups, p.dilation)
+    else:
+        out = _conv_transpose_numpy(x, weight, bias, p, out_pad)
+    return out if batched else out[0]
 
 
 def _conv_transpose_numpy(x: np.ndarray, w: np.ndarray, b, p: ConvParams,
@@ -124,13 +130,13 @@ def _conv_transpose_numpy(x: np.ndarray, w: np.ndarray, b, p: ConvParams,
     c_g, out_g = c_in // groups, w.shape[1]
     pads = tuple(lo for lo, _ in p.pad)
     out_spatial = tuple(
-        (n - 1) * s - 2 * q + d * (k - 1) + op + 1
-        for n, s, q, d, k, op in zip(spatial, p.stride, pads, p.dilation, kernel, out_pad)
+        W.transposed_size(n, k, s, q, d, op)
+        for n, k, s, q, d, op in zip(spatial, kernel, p.stride, pads, p.dilation, out_pad)
     )
     # Uncropped extent: every window fully inside. output_padding (or a padding of zero
     # with it) can reach past the last window; those positions get no contribution.
     full = tuple(
-        max((n - 1) * s + d * (k - 1) + 1, q + o)
+        max(W.transposed_size(n, k, s, 0, d), q + o)
         for n, s, d, k, q, o in zip(spatial, p.stride, p.dilation, kernel, pads, out_spatial)
     )
     crop = (slice(None), slice(None)) + tuple(slice(q, q + o) for q, o in zip(pads, out_spatial))
@@ -139,13 +145,13 @@ def _conv_transpose_numpy(x: np.ndarray, w: np.ndarray, b, p: ConvParams,
     w_t = w.reshape(groups, c_g, out_g * math.prod(kernel)).transpose(0, 2, 1)
     out = np.empty((n_batch, out_g * groups, *out_spatial), dtype=x.dtype)
     per_image = w[0].size * groups * math.prod(spatial) * x.itemsize
-    chunk = max(1, min(n_batch, _CHUNK_BYTES // max(per_image, 1)))
+    chunk, _ = W.plan_chunks(n_batch, 1, per_image, _CHUNK_BYTES)
     for start in range(0, n_batch, chunk):
         xc = x[start : start + chunk]
         n = xc.shape[0]
         patches = np.matmul(w_t, xc.reshape(n, groups, c_g, -1))  # (n, G, O_g * taps, L)
         patches = patches.reshape(n, groups * out_g, *kernel, *spatial)
-        out[start : start + n] = _fold_nd(patches, full, p.stride, p.dilation)[crop]
+        out[start : start + n] = W.fold(patches, full, p.stride, p.dilation)[crop]
     if b is not None:
         out += b.reshape((1, -1) + (1,) * p.nd)
     return out

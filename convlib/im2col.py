@@ -19,13 +19,12 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
+from . import _windows as W
 from ._backend import backend_of, describe
-from ._checks import as_tuple, check_conv
-from .arithmetic import output_size
+from ._checks import as_tuple, check_conv, check_kernel_fits
 
-__all__ = ["im2col", "col2im", "conv_matrix"]
+__all__ = ["im2col", "col2im", "conv_matrix", "unfold"]
 
 
 def im2col(
@@ -59,7 +58,7 @@ def im2col(
         return F.unfold(x, kernel, dilation=dilation, padding=padding, stride=stride)
     xb = x if batched else x[None]
     xp = np.pad(xb, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
-    cols = _unfold_nd(xp, kernel, stride, dilation)
+    cols = unfold(xp, kernel, stride, dilation)
     return cols if batched else cols[0]
 
 
@@ -109,7 +108,7 @@ def col2im(
     cb = cols if batched else cols[None]
     n, c = cb.shape[0], rows // taps
     padded = tuple(s + 2 * p for s, p in zip(size, padding))
-    img = _fold_nd(cb.reshape(n, c, *kernel, *windows), padded, stride, dilation)
+    img = W.fold(cb.reshape(n, c, *kernel, *windows), padded, stride, dilation)
     img = img[(..., *(slice(p, p + s) for p, s in zip(padding, size)))]
     return img if batched else img[0]
 
@@ -153,10 +152,7 @@ def conv_matrix(
     c_out, c_g = weight.shape[:2]
     kernel = tuple(weight.shape[2:])
     spatial = shape[1:]
-    padded = tuple(s + lo + hi for s, (lo, hi) in zip(spatial, p.pad))
-    out = tuple(
-        (n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(padded, kernel, p.stride, p.dilation)
-    )
+    out = W.window_counts(spatial, kernel, p.stride, p.dilation, p.pad)
     # One index array per axis of (C_out, C_in/groups, *kernel, *out), broadcast together:
     # weight[o, c, k] multiplies input pixel s*i + d*k - pad_before of channel g*C_g + c.
     idx = np.indices((c_out, c_g, *kernel, *out), sparse=True)
@@ -212,45 +208,21 @@ def _pairs(kernel_size, stride, padding, dilation):
 
 
 def _windows_count(size, kernel, stride, padding, dilation, x) -> tuple[int, int]:
-    for i in range(2):
-        span = dilation[i] * (kernel[i] - 1) + 1
-        if size[i] + 2 * padding[i] < span:
-            raise ValueError(
-                f"kernel_size {kernel} with dilation {dilation} spans {span} in spatial dim "
-                f"{i}, larger than the padded size {size[i] + 2 * padding[i]} (size {size}, "
-                f"padding {padding}) of {describe(x)}"
-            )
-    return output_size(size, kernel, stride, padding, dilation)
+    pads = tuple((p, p) for p in padding)
+    check_kernel_fits(size, kernel, dilation, pads, f"kernel_size {kernel}", describe(x))
+    return W.window_counts(size, kernel, stride, dilation, pads)
 
 
-def _unfold_nd(xp: np.ndarray, kernel, stride, dilation) -> np.ndarray:
-    """(N, C, *padded) -> (N, C * prod(kernel), L) columns of an already padded input."""
-    nd = len(kernel)
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    win = sliding_window_view(xp, span, axis=tuple(range(2, 2 + nd)))
-    pick = (slice(None), slice(None))
-    pick += tuple(slice(None, None, s) for s in stride)
-    pick += tuple(slice(None, None, d) for d in dilation)
-    win = win[pick]  # (N, C, *out, *kernel): still a view
-    win = win.transpose(0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd))
-    return win.reshape(xp.shape[0], xp.shape[1] * math.prod(kernel), -1)
+def unfold(xp: np.ndarray, kernel, stride, dilation) -> np.ndarray:
+    """The columns of an already padded input, for any number of spatial dims: (N, C,
+    *padded) -> (N, C * prod(kernel), L), :func:`im2col`'s layout, ``cols[n, (c, u), i] =
+    xp[n, c, s*i + d*u]``.
 
-
-def _fold_nd(cols: np.ndarray, size, stride, dilation) -> np.ndarray:
-    """Adjoint of the unfold: (N, C, *kernel, *windows) summed into (N, C, *size).
-
-    A loop over the kernel taps only: tap ``k`` of every window lands on the strided slice
-    starting at ``d * k``, so one vectorised ``+=`` per tap adds it for all windows at once.
-    ``size`` may exceed the span of the windows; the extra border stays zero.
+    >>> unfold(np.arange(4.0).reshape(1, 1, 4), (2,), (1,), (1,)).tolist()
+    [[[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]]]
     """
-    nd = len(size)
-    kernel = cols.shape[2 : 2 + nd]
-    windows = cols.shape[2 + nd :]
-    img = np.zeros(cols.shape[:2] + tuple(size), dtype=cols.dtype)
-    for tap in np.ndindex(*kernel):
-        region = tuple(
-            slice(k * d, k * d + (w - 1) * s + 1, s)
-            for k, d, w, s in zip(tap, dilation, windows, stride)
-        )
-        img[(slice(None), slice(None), *region)] += cols[(slice(None), slice(None), *tap)]
-    return img
+    nd = len(kernel)
+    win = W.windows(xp, kernel, stride, dilation)  # (N, C, *out, *kernel): a view
+    win = win.transpose(0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd))
+    return win.reshape(xp.shape[0], xp.shape[1] * math.prod(kernel),
+                       math.prod(win.shape[2 + nd :]))

@@ -34,13 +34,17 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
     ``(left, right, top, bottom)`` pads width then height. ``mode`` is ``"constant"``
     (filled with ``value``), ``"reflect"`` (mirror without repeating the edge),
     ``"replicate"`` (repeat the edge) or ``"circular"`` (wrap around). Negative amounts
-    crop, in constant mode.
+    crop, in every mode, as torch does: reflect and replicate map each output to an index
+    of the whole input (so a crop on one side leaves the mirror of the other unchanged),
+    circular wraps around what the crop leaves.
 
     >>> x = np.array([[1., 2., 3.]])
     >>> pad(x, (2, 1), mode="reflect")
     array([[3., 2., 1., 2., 3., 2.]])
     >>> pad(x, (1, 1), mode="circular")
     array([[3., 1., 2., 3., 1.]])
+    >>> pad(x, (-1, 2), mode="reflect")
+    array([[2., 3., 2., 1.]])
     """
     kind = backend_of(input=input)
     if (
@@ -58,33 +62,48 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
         )
     if mode not in _NUMPY_MODES:
         raise ValueError(f"mode must be one of {tuple(_NUMPY_MODES)}, got {mode!r}")
+    k = len(pad) // 2
+    # (torch also wants a (k+1)- or (k+2)-D input in the non-constant modes; convlib pads
+    # a plain image or signal too, which the chapters do)
+    if mode in ("reflect", "replicate") and any(n == 0 for n in input.shape[input.ndim - k :]):
+        raise ValueError(
+            f"{mode} padding needs non-zero sizes in the padded dimensions, got "
+            f"{describe(input)}"
+        )
+    pairs = [(int(pad[2 * i]), int(pad[2 * i + 1])) for i in range(k)][::-1]
+    widths = [(0, 0)] * (input.ndim - k) + pairs
+    for dim, (lo, hi) in enumerate(widths):
+        _check_amounts(mode, lo, hi, input.shape[dim], dim, tuple(pad), input.shape)
+    sizes = [n + lo + hi for n, (lo, hi) in zip(input.shape[-k:], pairs)]
+    if mode in ("reflect", "replicate") and all(n < 1 for n in sizes):
+        raise ValueError(
+            f"pad {tuple(pad)} leaves the padded dimensions of input shape "
+            f"{tuple(input.shape)} with sizes {tuple(sizes)}; {mode} padding needs one "
+            f"non-empty"
+        )
     if kind == "torch":
         import torch.nn.functional as F
 
         if mode == "constant":
             return F.pad(input, tuple(pad), mode=mode, value=value)
         return F.pad(input, tuple(pad), mode=mode)
-    pairs = [(int(pad[2 * i]), int(pad[2 * i + 1])) for i in range(len(pad) // 2)][::-1]
-    lead = input.ndim - len(pairs)
-    widths = [(0, 0)] * lead + pairs
-    for dim, (lo, hi) in enumerate(widths):
-        size = input.shape[dim]
-        if mode != "constant" and (lo < 0 or hi < 0):
-            raise ValueError(f"negative pad {tuple(pad)} is only supported in constant mode")
-        if mode == "reflect" and max(lo, hi) >= size:
-            raise ValueError(
-                f"reflect padding of {max(lo, hi)} needs dimension {dim} larger than that; "
-                f"input has shape {input.shape}"
-            )
-        if mode == "circular" and max(lo, hi) > size:
-            raise ValueError(
-                f"circular padding of {max(lo, hi)} needs dimension {dim} at least that "
-                f"large; input has shape {input.shape}"
-            )
-        if lo + hi + size < 0:
-            raise ValueError(
-                f"pad {tuple(pad)} crops dimension {dim} of shape {input.shape} below 0"
-            )
+    if mode in ("reflect", "replicate") and any(lo < 0 or hi < 0 for lo, hi in widths):
+        # torch reads these modes as an index map over the whole input, cropping included:
+        # output j of a dimension of size n copies input index m(j - lo)
+        out = input
+        for dim, (lo, hi) in enumerate(widths):
+            if lo or hi:
+                index = np.arange(-lo, out.shape[dim] + hi)
+                n = out.shape[dim]
+                if mode == "reflect":
+                    index = np.abs(index)
+                    index = np.where(index > n - 1, 2 * (n - 1) - index, index)
+                else:
+                    index = np.clip(index, 0, n - 1)
+                out = np.take(out, index, axis=dim)
+        return out
+    # constant and circular: crop first, then pad what is left (circular wraps around the
+    # cropped input, as torch does)
     crop = tuple(
         slice(max(-lo, 0), size - max(-hi, 0)) for (lo, hi), size in zip(widths, input.shape)
     )
@@ -93,6 +112,34 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
     if mode == "constant":
         return np.pad(x, grow, mode="constant", constant_values=value)
     return np.pad(x, grow, mode=_NUMPY_MODES[mode])
+
+
+def _check_amounts(mode: str, lo: int, hi: int, size: int, dim: int, pad, shape) -> None:
+    """torch's limits on the amounts of one dimension: a ``ValueError`` naming them."""
+    out = size + lo + hi
+    cropped = size + min(lo, 0) + min(hi, 0)
+    if mode in ("reflect", "replicate"):  # an index map: only the output size counts
+        if out < 0:
+            raise ValueError(
+                f"pad {pad} leaves dimension {dim} of input shape {tuple(shape)} with {out} "
+                f"elements"
+            )
+    elif cropped < 0:
+        raise ValueError(
+            f"pad {pad} crops {-min(lo, 0) - min(hi, 0)} elements from dimension {dim} of "
+            f"input shape {tuple(shape)}, which has only {size}"
+        )
+    if mode == "reflect" and max(lo, hi) > 0 and max(lo, hi) >= size:
+        raise ValueError(
+            f"reflect padding of {max(lo, hi)} needs dimension {dim} larger than that; "
+            f"input has shape {tuple(shape)}"
+        )
+    if mode == "circular" and max(lo, hi) > cropped:
+        raise ValueError(
+            f"circular padding of {max(lo, hi)} needs dimension {dim} at least that large "
+            f"after cropping ({cropped} of {size} left by pad {pad}); input has shape "
+            f"{tuple(shape)}"
+        )
 
 
 def pad_spatial(x: Any, pairs: Sequence[tuple[int, int]], padding_mode: str = "zeros") -> Any:

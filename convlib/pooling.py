@@ -6,8 +6,8 @@ the batch dimension, ``(C, *spatial)``; ``stride`` defaults to ``kernel_size``; 
 most half the kernel; ``ceil_mode=True`` adds a last, partial window as long as it starts
 inside the input or its left padding.
 
-NumPy path. The padded input is viewed as windows with ``sliding_window_view`` (stride and
-dilation are strided slices of that view, so nothing is copied), and the loop runs over
+NumPy path. The padded input is viewed as windows (``convlib._windows.windows``: stride
+and dilation are strided slices of that view, so nothing is copied), and the loop runs over
 the *kernel offsets* only, each step an operation on whole output-sized arrays:
 
 - max pooling pads with ``-inf`` (padding never wins) and keeps a running maximum. A value
@@ -39,10 +39,16 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
+from . import _windows as W
 from ._backend import backend_of
-from ._checks import PoolParams, check_adaptive_pool, check_grad_output, check_pool
+from ._checks import (
+    PoolParams,
+    check_adaptive_pool,
+    check_divisor,
+    check_grad_output,
+    check_pool,
+)
 from .padding import pad
 
 __all__ = [
@@ -73,17 +79,13 @@ def _padded_windows(x: np.ndarray, p: PoolParams, value: float) -> np.ndarray:
     """
     nd = p.nd
     spatial = x.shape[-nd:]
-    spans = [d * (k - 1) + 1 for k, d in zip(p.kernel, p.dilation)]
     pairs = []
-    for n, o, s, q, span in zip(spatial, p.out, p.stride, p.pad, spans):
-        needed = (o - 1) * s + span
+    for n, o, s, q, k, d in zip(spatial, p.out, p.stride, p.pad, p.kernel, p.dilation):
+        needed = (o - 1) * s + W.span(k, d)
         pairs.append((q, max(needed - n - q, 0)))
     flat = [amount for lo, hi in reversed(pairs) for amount in (lo, hi)]
     xp = pad(x, flat, mode="constant", value=value) if any(flat) else x
-    win = sliding_window_view(xp, spans, axis=tuple(range(-nd, 0)))
-    outs = tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(p.out, p.stride))
-    taps = tuple(slice(None, None, d) for d in p.dilation)
-    return win[(Ellipsis, *outs, *taps)]
+    return W.windows(xp, p.kernel, p.stride, p.dilation, out=p.out)
 
 
 def _plane_strides(spatial: Sequence[int]) -> list[int]:
@@ -205,7 +207,7 @@ def _adaptive_max_numpy(x: np.ndarray, out: tuple[int, ...], want_index: bool):
         positions.append(np.minimum(taps, end[:, None] - 1).reshape(shape))
         valid = valid & (taps < end[:, None]).reshape(shape)
     lengths = valid.shape[nd:]
-    windows = x[(Ellipsis, *positions)].reshape(lead + out + (-1,))
+    windows = x[(Ellipsis, *positions)].reshape(lead + out + (math.prod(lengths),))
     valid = np.broadcast_to(valid, out + lengths).reshape(out + (-1,))
     masked = np.where(valid, windows, -np.inf)
     best = masked.max(axis=-1)  # NaN propagates
@@ -228,18 +230,10 @@ def _padded_zeros(input: np.ndarray, p: PoolParams) -> np.ndarray:
     reach past the right padding)."""
     spatial = input.shape[-p.nd:]
     padded = [
-        max(n + 2 * q, (o - 1) * s + d * (k - 1) + 1)
+        max(n + 2 * q, (o - 1) * s + W.span(k, d))
         for n, o, s, q, d, k in zip(spatial, p.out, p.stride, p.pad, p.dilation, p.kernel)
     ]
     return np.zeros(input.shape[: -p.nd] + tuple(padded), dtype=input.dtype)
-
-
-def _taps(offset: Sequence[int], p: PoolParams) -> tuple:
-    """Index of kernel tap ``offset`` of every window in the padded input (strided slices)."""
-    return (Ellipsis, *(
-        slice(d * j, d * j + (o - 1) * s + 1, s)
-        for j, o, s, d in zip(offset, p.out, p.stride, p.dilation)
-    ))
 
 
 def _unpad(grad: np.ndarray, input: np.ndarray, p: PoolParams) -> np.ndarray:
@@ -280,18 +274,6 @@ def _describe_call(name: str, input: Any, p: PoolParams) -> str:
 
 def _out_shape(input: Any, out: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(input.shape[: input.ndim - len(out)]) + tuple(out)
-
-
-def _check_divisor(divisor_override: Any, input: Any) -> None:
-    if divisor_override is not None and (
-        isinstance(divisor_override, bool)
-        or not isinstance(divisor_override, int | np.integer)
-        or divisor_override == 0
-    ):
-        raise ValueError(
-            f"divisor_override must be a non-zero int or None, got {divisor_override!r} "
-            f"(input shape {tuple(input.shape)})"
-        )
 
 
 # --- max pooling ---------------------------------------------------------------------
@@ -392,7 +374,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     kind = backend_of(input=input)
     p = check_pool(input, kernel_size, stride, padding, 1, ceil_mode, nd, name,
                    kernel_within_input=nd == 3)
-    _check_divisor(divisor_override, input)
+    check_divisor(divisor_override, input)
     if kind == "torch":
         import torch.nn.functional as F
 
@@ -620,7 +602,8 @@ def _max_pool_backward(grad_output, input, kernel_size, stride, padding, dilatio
     grad = _padded_zeros(input, p)
     zero = np.zeros((), dtype=input.dtype)
     for number, offset in enumerate(np.ndindex(*p.kernel)):
-        grad[_taps(offset, p)] += np.where(winner == number, grad_output, zero)
+        taps = W.tap_slices(offset, p.out, p.stride, p.dilation)
+        grad[taps] += np.where(winner == number, grad_output, zero)
     return _unpad(grad, input, p)
 
 
@@ -692,7 +675,7 @@ def _avg_pool_backward(grad_output, input, kernel_size, stride, padding, ceil_mo
     kind = backend_of(grad_output=grad_output, input=input)
     p = check_pool(input, kernel_size, stride, padding, 1, ceil_mode, nd, name,
                    kernel_within_input=nd == 3)
-    _check_divisor(divisor_override, input)
+    check_divisor(divisor_override, input)
     check_grad_output(grad_output, _out_shape(input, p.out), _describe_call(name, input, p))
     if kind == "torch":
         import torch.nn.functional as F
@@ -709,7 +692,7 @@ def _avg_pool_backward(grad_output, input, kernel_size, stride, padding, ceil_mo
     share = grad_output / divisor.astype(input.dtype)
     grad = _padded_zeros(input, p)
     for offset in np.ndindex(*p.kernel):
-        grad[_taps(offset, p)] += share
+        grad[W.tap_slices(offset, p.out, p.stride, p.dilation)] += share
     return _unpad(grad, input, p)
 
 

@@ -11,6 +11,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from strategies import examples
 
 import convlib
 from convlib import activations as A
@@ -22,7 +23,7 @@ TORCH = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
 
 @pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(data=st.data())
 def test_activation_and_derivative_match_torch(name, dtype, data):
     x = data.draw(arrays(dtype, st.integers(1, 20),

@@ -9,10 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import SETTINGS, conv_cases, examples
 
 import convlib
+from convlib import _windows as W
 from convlib import backward as B
 from convlib._checks import check_conv
 from convlib.backward import conv1d_backward, conv2d_backward, conv3d_backward
@@ -26,46 +28,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning
 
 TOL = {np.float64: 1e-10, np.float32: 1e-4}
 
-SETTINGS = settings(deadline=None, max_examples=150,
-                    suppress_health_check=[HealthCheck.too_slow])
-
-
-@st.composite
-def conv_cases(draw, nd):
-    """A valid convolution: shapes, options and a seed, tiny enough to be fast."""
-    groups = draw(st.integers(1, 3))
-    c_in = groups * draw(st.integers(1, 2))
-    c_out = groups * draw(st.integers(1, 2))
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
-    # stride 1 half of the time: it takes the transposed-convolution path and allows "same"
-    unit = draw(st.booleans())
-    stride = tuple(1 if unit else draw(st.integers(1, 3)) for _ in range(nd))
-    mode = draw(st.sampled_from(MODES))
-    choice = draw(st.sampled_from(["int", "tuple", "same", "valid"]))
-    if choice == "same" and any(s != 1 for s in stride):
-        choice = "tuple"
-    if choice == "int":
-        padding = draw(st.integers(0, 2))
-        pads = (padding,) * nd
-    elif choice == "tuple":
-        padding = tuple(draw(st.integers(0, 2)) for _ in range(nd))
-        pads = padding
-    elif choice == "same":
-        padding = "same"
-        pads = tuple(d * (k - 1) - d * (k - 1) // 2 for k, d in zip(kernel, dilation))
-    else:
-        padding, pads = "valid", (0,) * nd
-    top = 7 if nd < 3 else 5
-    spatial = tuple(
-        draw(st.integers(max(d * (k - 1) + 1 - 2 * p, p + 1, 1), top + p))
-        for k, d, p in zip(kernel, dilation, pads)
-    )
-    n = draw(st.integers(1, 2))
-    seed = draw(st.integers(0, 2**32 - 1))
-    return dict(n=n, c_in=c_in, c_out=c_out, spatial=spatial, kernel=kernel, stride=stride,
-                padding=padding, dilation=dilation, groups=groups, padding_mode=mode,
-                seed=seed)
+BACKWARD_SETTINGS = settings(max_examples=examples(150), **SETTINGS)
 
 
 def make_arrays(case, dtype):
@@ -113,8 +76,8 @@ def check_case(case, dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("nd", [1, 2, 3])
 def test_numpy_backward_matches_autograd(nd, dtype):
-    @SETTINGS
-    @given(conv_cases(nd))
+    @BACKWARD_SETTINGS
+    @given(conv_cases(nd, unit_stride_often=True))
     def run(case):
         check_case(case, dtype)
 
@@ -123,8 +86,8 @@ def test_numpy_backward_matches_autograd(nd, dtype):
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
 def test_torch_backend_matches_autograd(nd):
-    @settings(SETTINGS, max_examples=40)
-    @given(conv_cases(nd))
+    @settings(BACKWARD_SETTINGS, max_examples=examples(40))
+    @given(conv_cases(nd, unit_stride_often=True))
     def run(case):
         g, x, w, expected = make_arrays(case, np.float64)
         got = BACKWARD[nd](torch.from_numpy(g), torch.from_numpy(x), torch.from_numpy(w),
@@ -136,8 +99,8 @@ def test_torch_backend_matches_autograd(nd):
     run()
 
 
-@settings(SETTINGS, max_examples=60)
-@given(conv_cases(2), st.sampled_from(["im2col", "loops"]))
+@settings(BACKWARD_SETTINGS, max_examples=examples(60))
+@given(conv_cases(2, unit_stride_often=True), st.sampled_from(["im2col", "loops"]))
 def test_grad_input_is_the_transposed_convolution(case, method):
     """The module docstring's formula, computed with conv2d: dilate grad_output by the
     stride, pad it by d*(k-1), correlate with the flipped kernel, in/out channels swapped;
@@ -202,22 +165,22 @@ def test_chunking_changes_nothing(monkeypatch, budget):
             np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
 
 
-def test_parts_run_side_by_side(monkeypatch):
+def test_parts_run_side_by_side(monkeypatch, chunk_threads):
     """The batch split over three threads (whatever this machine's BLAS uses)."""
-    import convlib.conv as C
-
     rng = np.random.default_rng(3)
     x, w = rng.normal(size=(7, 4, 9, 8)), rng.normal(size=(6, 2, 3, 3))
     g = rng.normal(size=(7, 6, 5, 2))
     opts = dict(stride=(2, 2), padding=(1, 0), dilation=(1, 2), groups=2,
                 padding_mode="reflect")
     expected = conv2d_backward(g, x, w, **opts)
-    C._blas_threads()  # sets up the BLAS controller that _run_chunks uses
-    for module in (B, C):
-        monkeypatch.setattr(module, "_blas_threads", lambda: 3)
+    monkeypatch.setattr(W, "blas_threads", lambda: 3)
     monkeypatch.setattr(B, "_CHUNK_BYTES", 200)  # many chunks: the threads are used
+    chunk_threads.clear()
     for a, b in zip(conv2d_backward(g, x, w, **opts), expected):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    if W._controller() is not None:  # threadpoolctl is there: three parts on the pool
+        assert len(chunk_threads) == 3, chunk_threads
+        assert all(t.startswith("convlib") for t in chunk_threads), chunk_threads
 
 
 def test_agrees_with_numerical_gradient():

@@ -12,10 +12,12 @@ from unittest import mock
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import SETTINGS, conv_cases, examples
 
 import convlib
+from convlib import _windows as W
 from convlib import conv as C
 from convlib.conv import choose_conv_method, conv1d, conv2d, conv3d, conv_nd_numpy
 from convlib.padding import pad_spatial
@@ -27,44 +29,6 @@ NUMPY_METHODS = ("loops", "im2col", "gemm", "fft", "auto")
 # torch's own remark about even kernels with padding="same"; not about convlib
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@st.composite
-def conv_cases(draw, nd):
-    """A valid convolution: tiny shapes, every option, and a seed for the values."""
-    groups = draw(st.integers(1, 3))
-    c_in = groups * draw(st.integers(1, 2))
-    c_out = groups * draw(st.integers(1, 2))
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    mode = draw(st.sampled_from(MODES))
-    choice = draw(st.sampled_from(["int", "tuple", "same", "valid"]))
-    if choice == "same" and any(s != 1 for s in stride):
-        choice = "int"
-    if choice == "int":
-        padding = draw(st.integers(0, 2))
-        pads = (padding,) * nd
-    elif choice == "tuple":
-        padding = tuple(draw(st.integers(0, 2)) for _ in range(nd))
-        pads = padding
-    elif choice == "same":
-        padding = "same"
-        pads = tuple(d * (k - 1) - d * (k - 1) // 2 for k, d in zip(kernel, dilation))
-    else:
-        padding, pads = "valid", (0,) * nd
-    top = 7 if nd < 3 else 5
-    # big enough for the kernel, and for reflect padding (pad < size)
-    spatial = tuple(
-        draw(st.integers(max(d * (k - 1) + 1 - 2 * p, p + 1), top + p))
-        for k, d, p in zip(kernel, dilation, pads)
-    )
-    return dict(
-        n=draw(st.integers(1, 2)), c_in=c_in, c_out=c_out, spatial=spatial, kernel=kernel,
-        stride=stride, padding=padding, dilation=dilation, groups=groups, padding_mode=mode,
-        bias=draw(st.booleans()), seed=draw(st.integers(0, 2**32 - 1)),
-    )
 
 
 def arrays(case, dtype=np.float64):
@@ -105,7 +69,7 @@ def assert_close32(got, ref):
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=150, **SETTINGS)
+@settings(max_examples=examples(150), **SETTINGS)
 @given(data=st.data())
 def test_numpy_methods_match_torch_float64(nd, data):
     case = data.draw(conv_cases(nd))
@@ -118,49 +82,49 @@ def test_numpy_methods_match_torch_float64(nd, data):
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(data=st.data())
 def test_numpy_methods_match_torch_float32(nd, data):
     case = data.draw(conv_cases(nd))
     x, w, b = arrays(case, np.float32)
     ref = reference(case, x, w, b)
-    for method in ("im2col", "fft", "loops"):
+    for method in ("gemm", "im2col", "fft", "loops"):
         assert_close32(CONV[nd](x, w, b, method=method, **options(case)), ref)
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(data=st.data(), channels_last=st.booleans(), budget=st.sampled_from([1, 200, 4000]))
 def test_im2col_layouts_and_row_chunks(nd, data, channels_last, budget):
-    """Both im2col layouts, with chunks of whole images, of a few rows and of one row."""
+    """Both gemm layouts, with chunks of whole images, of a few rows and of one row."""
     case = data.draw(conv_cases(nd))
     x, w, b = arrays(case)
     ref = reference(case, x, w, b)
     with mock.patch.object(C, "_CHANNELS_LAST_MIN", 1 if channels_last else 10**9), \
             mock.patch.object(C, "_CHUNK_BYTES", budget):
-        got = CONV[nd](x, w, b, method="im2col", **options(case))
+        got = CONV[nd](x, w, b, method="gemm", **options(case))
     np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("channels_last", [True, False])
 @pytest.mark.parametrize("images", [1, 6])
-def test_chunks_on_threads(monkeypatch, channels_last, images):
+def test_chunks_on_threads(monkeypatch, chunk_threads, channels_last, images):
     """Chunks on the thread pool (as when BLAS has several threads) fill every output row."""
-    C._blas_threads()  # the BLAS controller, created on first use
-    monkeypatch.setattr(C, "_blas_threads", lambda: 2)
+    monkeypatch.setattr(W, "blas_threads", lambda: 2)
     monkeypatch.setattr(C, "_CHANNELS_LAST_MIN", 1 if channels_last else 10**9)
     monkeypatch.setattr(C, "_CHUNK_BYTES", 2000)
     rng = np.random.default_rng(6)
     x = rng.normal(size=(images, 4, 13, 11))
     w = rng.normal(size=(6, 2, 3, 3))
-    got = conv2d(x, w, stride=(1, 2), padding=(2, 1), groups=2, method="im2col")
+    got = conv2d(x, w, stride=(1, 2), padding=(2, 1), groups=2, method="gemm")
     ref = F_conv(x, w, stride=(1, 2), padding=(2, 1), groups=2)
     np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
-    if C._CONTROLLER[0] is not None:
-        assert C._POOL, "the thread pool was not used"
+    if W._controller() is not None:  # threadpoolctl is there: the pool must have run chunks
+        assert len(chunk_threads) > 2, chunk_threads
+        assert all(t.startswith("convlib") for t in chunk_threads), chunk_threads
 
 
-@pytest.mark.parametrize("method", ["im2col", "fft"])
+@pytest.mark.parametrize("method", ["gemm", "fft"])
 def test_chunks_give_the_same_numbers(monkeypatch, method):
     """Batch chunking must not change the result: force one image per chunk."""
     rng = np.random.default_rng(0)
@@ -187,7 +151,7 @@ def test_larger_shapes_every_method():
     case = dict(c_in=8, c_out=16, kernel=(5, 5), stride=1, padding="same", dilation=2,
                 groups=8, padding_mode="reflect")
     ref = reference(case, x, w, None)
-    for method in ("im2col", "fft", "auto"):
+    for method in ("gemm", "im2col", "fft", "auto"):
         assert_close32(conv2d(x, w, method=method, **options(case)), ref)
 
 
@@ -196,7 +160,7 @@ def test_conv_nd_numpy_on_padded_input():
     x = rng.normal(size=(2, 4, 7, 6))
     w = rng.normal(size=(4, 2, 3, 3))
     xp = pad_spatial(x, [(2, 1), (0, 2)], "circular")
-    for method in ("im2col", "loops", "fft"):
+    for method in ("gemm", "im2col", "loops", "fft"):
         got = conv_nd_numpy(xp, w, (1, 2), (2, 1), 2, method=method)
         ref = torch.nn.functional.conv2d(torch.from_numpy(xp), torch.from_numpy(w),
                                          stride=(1, 2), dilation=(2, 1), groups=2).numpy()
@@ -209,12 +173,14 @@ def test_conv_nd_numpy_on_padded_input():
 def test_choose_conv_method():
     big = np.zeros((1, 1, 256, 256), dtype=np.float32)
     assert choose_conv_method(big, np.zeros((1, 1, 31, 31), np.float32)) == "fft"
-    assert choose_conv_method(big, np.zeros((4, 1, 1, 1), np.float32)) == "im2col"
+    assert choose_conv_method(big, np.zeros((4, 1, 1, 1), np.float32)) == "gemm"
     layer = np.zeros((8, 64, 56, 56), dtype=np.float32)
-    assert choose_conv_method(layer, np.zeros((64, 64, 3, 3), np.float32)) == "im2col"
+    assert choose_conv_method(layer, np.zeros((64, 64, 3, 3), np.float32)) == "gemm"
+    # an unbatched input is one sample: the same answer
+    assert choose_conv_method(big[0], np.zeros((1, 1, 31, 31), np.float32)) == "fft"
     # same decision from tensors: only shapes matter
     assert choose_conv_method(torch.zeros(2, 4, 4096), torch.zeros(4, 4, 257)) == "fft"
-    assert choose_conv_method(torch.zeros(2, 4, 4096), torch.zeros(4, 4, 3)) == "im2col"
+    assert choose_conv_method(torch.zeros(2, 4, 4096), torch.zeros(4, 4, 3)) == "gemm"
 
 
 def test_auto_is_a_real_choice():
@@ -226,7 +192,7 @@ def test_auto_is_a_real_choice():
         chosen = choose_conv_method(x, w)
         np.testing.assert_array_equal(conv2d(x, w, method="auto"), conv2d(x, w, method=chosen))
     assert {choose_conv_method(x, rng.normal(size=(1, 1, k, k))) for k in (3, 25)} == {
-        "im2col", "fft"}
+        "gemm", "fft"}
 
 
 def test_public_names_and_dtype():
@@ -248,7 +214,7 @@ def test_memory_stays_bounded_by_chunks():
     w = rng.normal(size=(8, 3, 7, 7)).astype(np.float32)
     tracemalloc.start()
     try:
-        out = conv2d(x, w, stride=2, padding=3, method="im2col")
+        out = conv2d(x, w, stride=2, padding=3, method="gemm")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -264,7 +230,7 @@ def test_memory_of_the_benchmark_layer():
     w = np.full((64, 3, 7, 7), 0.01, dtype=np.float32)
     tracemalloc.start()
     try:
-        out = conv2d(x, w, stride=2, padding=3, method="im2col")
+        out = conv2d(x, w, stride=2, padding=3, method="gemm")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -277,7 +243,7 @@ def test_memory_of_the_benchmark_layer():
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(data=st.data())
 def test_torch_path_and_gradients_match(nd, data):
     case = data.draw(conv_cases(nd))

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import SETTINGS, examples, transpose_cases
 
 import convlib
 from convlib.conv import conv1d, conv2d, conv3d
@@ -16,29 +17,6 @@ from convlib.conv_transpose import conv_transpose1d, conv_transpose2d, conv_tran
 OURS = {1: conv_transpose1d, 2: conv_transpose2d, 3: conv_transpose3d}
 TORCH = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 CONV = {1: conv1d, 2: conv2d, 3: conv3d}
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@st.composite
-def cases(draw, nd):
-    groups = draw(st.integers(1, 3))
-    c_in, out_g = groups * draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
-    output_padding = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
-    top = 5 if nd < 3 else 3
-    size = tuple(draw(st.integers(1, top)) for _ in range(nd))
-    # keep the output non-empty: padding at most what the uncropped extent allows
-    padding = tuple(
-        draw(st.integers(0, min(2, ((n - 1) * s + d * (k - 1)) // 2)))
-        for n, s, d, k in zip(size, stride, dilation, kernel)
-    )
-    return dict(
-        n=draw(st.integers(1, 2)), c_in=c_in, c_out=groups * out_g, size=size, kernel=kernel,
-        stride=stride, padding=padding, output_padding=output_padding, groups=groups,
-        dilation=dilation, bias=draw(st.booleans()), seed=draw(st.integers(0, 2**32 - 1)),
-    )
 
 
 def arrays(case, dtype=np.float64):
@@ -60,10 +38,10 @@ def reference(nd, x, w, b, case):
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=200, **SETTINGS)
+@settings(max_examples=examples(200), **SETTINGS)
 @given(data=st.data())
 def test_numpy_matches_torch_float64(nd, data):
-    case = data.draw(cases(nd))
+    case = data.draw(transpose_cases(nd))
     x, w, b = arrays(case)
     ref = reference(nd, x, w, b, case)
     got = OURS[nd](x, w, b, **options(case))
@@ -72,10 +50,10 @@ def test_numpy_matches_torch_float64(nd, data):
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(data=st.data())
 def test_numpy_matches_torch_float32(nd, data):
-    case = data.draw(cases(nd))
+    case = data.draw(transpose_cases(nd))
     x, w, b = arrays(case, np.float32)
     ref = reference(nd, x, w, b, case)
     got = OURS[nd](x, w, b, **options(case))
@@ -84,10 +62,10 @@ def test_numpy_matches_torch_float32(nd, data):
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=examples(40), **SETTINGS)
 @given(data=st.data())
 def test_torch_path_and_gradients(nd, data):
-    case = data.draw(cases(nd))
+    case = data.draw(transpose_cases(nd))
     x, w, b = arrays(case)
     leaves = [None if a is None else torch.from_numpy(a).requires_grad_() for a in (x, w, b)]
     ref_leaves = [None if a is None else torch.from_numpy(a).requires_grad_() for a in (x, w, b)]
@@ -103,11 +81,11 @@ def test_torch_path_and_gradients(nd, data):
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=examples(40), **SETTINGS)
 @given(data=st.data())
 def test_adjoint_of_conv(nd, data):
     """<conv(x, w), y> == <x, conv_transpose(y, w)>: the transposed convolution is T^T."""
-    case = data.draw(cases(nd))
+    case = data.draw(transpose_cases(nd))
     _, w, _ = arrays(case)
     y_shape = (case["n"], case["c_in"], *case["size"])
     opts = options(case)

@@ -8,11 +8,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from strategies import examples
 
 from convlib.gradcheck import GradcheckError, GradcheckReport, gradcheck, numerical_gradient
 
 
-@settings(deadline=None, max_examples=30)
+@settings(deadline=None, max_examples=examples(30))
 @given(arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 4)),
               elements=st.floats(-3, 3)))
 def test_numerical_gradient_of_smooth_functions(x):

@@ -6,40 +6,20 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings
+from strategies import SETTINGS, examples, matrix_cases, unfold_cases
 
 from convlib.conv import conv1d, conv2d, conv3d
 from convlib.im2col import col2im, conv_matrix, im2col
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CONV = {1: conv1d, 2: conv2d, 3: conv3d}
-
-
-@st.composite
-def unfold_cases(draw):
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(2))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(2))
-    padding = tuple(draw(st.integers(0, 2)) for _ in range(2))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(2))
-    size = tuple(
-        draw(st.integers(max(d * (k - 1) + 1 - 2 * p, 1), 7))
-        for k, d, p in zip(kernel, dilation, padding)
-    )
-    # ints half of the time, to exercise both spellings
-    as_int = draw(st.booleans()) and len(set(kernel)) == 1
-    return dict(
-        n=draw(st.integers(1, 2)), c=draw(st.integers(1, 3)), size=size,
-        kernel=kernel[0] if as_int else kernel, stride=stride, padding=padding,
-        dilation=dilation, batched=draw(st.booleans()), seed=draw(st.integers(0, 2**32 - 1)),
-    )
 
 
 def geometry(case):
     return {k: case[k] for k in ("stride", "padding", "dilation")}
 
 
-@settings(max_examples=400, **SETTINGS)
+@settings(max_examples=examples(400), **SETTINGS)
 @given(case=unfold_cases())
 def test_im2col_matches_unfold(case):
     rng = np.random.default_rng(case["seed"])
@@ -54,7 +34,7 @@ def test_im2col_matches_unfold(case):
         im2col(torch.from_numpy(x), case["kernel"], **geometry(case)), torch.from_numpy(ref))
 
 
-@settings(max_examples=400, **SETTINGS)
+@settings(max_examples=examples(400), **SETTINGS)
 @given(case=unfold_cases())
 def test_col2im_matches_fold_and_is_the_adjoint(case):
     rng = np.random.default_rng(case["seed"])
@@ -83,28 +63,7 @@ def test_im2col_float32_and_conv_as_matmul():
     np.testing.assert_allclose(y, ref.numpy(), rtol=1e-4, atol=1e-4)
 
 
-@st.composite
-def matrix_cases(draw):
-    nd = draw(st.integers(1, 3))
-    groups = draw(st.integers(1, 2))
-    c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
-    stride = tuple(draw(st.integers(1, 2)) for _ in range(nd))
-    if all(s == 1 for s in stride) and draw(st.booleans()):
-        padding, pads = "same", tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
-    else:
-        padding = tuple(draw(st.integers(0, 2)) for _ in range(nd))
-        pads = padding
-    top = 6 if nd < 3 else 4
-    lows = [max(d * (k - 1) + 1 - 2 * p, 1) for k, d, p in zip(kernel, dilation, pads)]
-    size = tuple(draw(st.integers(lo, max(lo, top))) for lo in lows)
-    return dict(nd=nd, groups=groups, c_in=c_in, c_out=c_out, kernel=kernel, size=size,
-                stride=stride, padding=padding, dilation=dilation,
-                lead=draw(st.booleans()), seed=draw(st.integers(0, 2**32 - 1)))
-
-
-@settings(max_examples=300, **SETTINGS)
+@settings(max_examples=examples(300), **SETTINGS)
 @given(case=matrix_cases())
 def test_conv_matrix_times_x_is_the_convolution(case):
     rng = np.random.default_rng(case["seed"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from hypothesis import given, settings
-from hypothesis import strategies as st
+from strategies import examples, lora_configs
 from torch import nn
 
 from convlib.models.lora import (
@@ -19,30 +19,6 @@ from convlib.models.lora import (
 )
 
 
-@st.composite
-def conv_configs(draw, allow_groups=True):
-    groups = draw(st.sampled_from([1, 2] if allow_groups else [1]))
-    c_in = groups * draw(st.integers(1, 3))
-    c_out = groups * draw(st.integers(1, 3))
-    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    stride = draw(st.integers(1, 2))
-    dilation = draw(st.integers(1, 2))
-    padding = draw(st.integers(0, 2))
-    mode = draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"]))
-    bias = draw(st.booleans())
-    full_rank = min(c_out, (c_in // groups) * k[0] * k[1])
-    rank = draw(st.integers(1, full_rank))
-    alpha = draw(st.sampled_from([0.5, 1.0, 8.0]))
-    seed = draw(st.integers(0, 2**16))
-    return dict(
-        conv=dict(
-            in_channels=c_in, out_channels=c_out, kernel_size=k, stride=stride, padding=padding,
-            dilation=dilation, groups=groups, bias=bias, padding_mode=mode,
-        ),
-        rank=rank, alpha=alpha, seed=seed,
-    )  # fmt: skip
-
-
 def make(cfg, impl):
     torch.manual_seed(cfg["seed"])
     conv = nn.Conv2d(**cfg["conv"], dtype=torch.float64)
@@ -51,8 +27,8 @@ def make(cfg, impl):
     return conv, lora, x
 
 
-@settings(max_examples=40, deadline=None)
-@given(cfg=conv_configs())
+@settings(max_examples=examples(40), deadline=None)
+@given(cfg=lora_configs())
 def test_zero_init_is_identity(cfg):
     conv, lora, x = make(cfg, "delta")
     assert torch.count_nonzero(lora.lora_B) == 0
@@ -60,15 +36,15 @@ def test_zero_init_is_identity(cfg):
     assert torch.equal(lora(x), conv(x))
 
 
-@settings(max_examples=40, deadline=None)
-@given(cfg=conv_configs(allow_groups=False))
+@settings(max_examples=examples(40), deadline=None)
+@given(cfg=lora_configs(allow_groups=False))
 def test_zero_init_is_identity_conv_impl(cfg):
     conv, lora, x = make(cfg, "conv")
     assert torch.equal(lora(x), conv(x))
 
 
-@settings(max_examples=40, deadline=None)
-@given(cfg=conv_configs())
+@settings(max_examples=examples(40), deadline=None)
+@given(cfg=lora_configs())
 def test_merged_equals_unmerged(cfg):
     conv, lora, x = make(cfg, "delta")
     with torch.no_grad():
@@ -85,8 +61,8 @@ def test_merged_equals_unmerged(cfg):
     torch.testing.assert_close(merged.weight.detach(), expected, rtol=1e-12, atol=1e-12)
 
 
-@settings(max_examples=40, deadline=None)
-@given(cfg=conv_configs(allow_groups=False))
+@settings(max_examples=examples(40), deadline=None)
+@given(cfg=lora_configs(allow_groups=False))
 def test_factorised_conv_equals_weight_delta(cfg):
     """conv(kh x kw, C_in -> r) then 1x1 conv(r -> C_out) is the same map as W + delta."""
     _, lora_d, x = make(cfg, "delta")
@@ -219,3 +195,19 @@ def test_training_memory_bytes():
         training_memory_bytes(10, 11)
     with pytest.raises(ValueError, match="optimizer"):
         training_memory_bytes(10, 1, optimizer="lion")
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect", "circular"])
+@pytest.mark.parametrize("impl", ["delta", "conv"])
+def test_same_padding_with_an_even_kernel(mode, impl):
+    """padding='same' pads one more after than before for an even span: both impls and the
+    merged layer pad as the base layer does, in every padding mode."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(3, 4, (2, 3), padding="same", dilation=(1, 2), padding_mode=mode,
+                     dtype=torch.float64)
+    lora = LoRAConv2d(conv, rank=2, impl=impl)
+    x = torch.randn(2, 3, 7, 8, dtype=torch.float64)
+    assert torch.equal(lora(x), conv(x))
+    with torch.no_grad():
+        lora.lora_B.normal_()
+    torch.testing.assert_close(lora.merge()(x), lora(x), rtol=1e-10, atol=1e-10)

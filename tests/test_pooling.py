@@ -13,74 +13,16 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import SETTINGS, adaptive_cases, examples, pool_cases
 
 import convlib
 from convlib import pooling as P
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-4, atol=1e-5)}
 TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
 DTYPES = (np.float64, np.float32)
-
-
-def _out_size(n, k, s, p, d, ceil_mode):
-    """torch's pooling output size, written out independently of convlib."""
-    span = d * (k - 1) + 1
-    if ceil_mode:
-        out = -(-(n + 2 * p - span) // s) + 1
-        if (out - 1) * s >= n + p:
-            out -= 1
-        return out
-    return (n + 2 * p - span) // s + 1
-
-
-def _every_window_sees_input(n, k, s, p, d, out):
-    return all(any(0 <= o * s - p + d * j < n for j in range(k)) for o in range(out))
-
-
-@st.composite
-def pool_cases(draw, nd, kind):
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd)) if kind == "max" else (1,) * nd
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    pads = tuple(draw(st.integers(0, k // 2)) for k in kernel)
-    ceil_mode = draw(st.booleans())
-    top = 7 if nd < 3 else 5
-    # torch's avg_pool3d wants the kernel to fit the unpadded input
-    fit = kind == "avg" and nd == 3
-    spatial = tuple(
-        draw(st.integers(k if fit else max(d * (k - 1) + 1 - 2 * p, 1), top))
-        for k, d, p in zip(kernel, dilation, pads)
-    )
-    outs = [_out_size(*a, ceil_mode) for a in zip(spatial, kernel, stride, pads, dilation)]
-    assume(all(
-        _every_window_sees_input(*a) for a in zip(spatial, kernel, stride, pads, dilation, outs)
-    ))
-    batched = draw(st.booleans())
-    lead = (draw(st.integers(1, 2)),) if batched else ()
-    shape = lead + (draw(st.integers(1, 2)),) + spatial
-    # ints and tuples alike, stride sometimes left to its default (the kernel size)
-    as_arg = draw(st.sampled_from(["tuple", "int"]))
-
-    def arg(values):
-        return values[0] if as_arg == "int" and len(set(values)) == 1 else values
-
-    case = dict(
-        shape=shape, kernel_size=arg(kernel), stride=arg(stride), padding=arg(pads),
-        ceil_mode=ceil_mode, values=draw(st.sampled_from(["normal", "ties", "special"])),
-        seed=draw(st.integers(0, 2**32 - 1)),
-    )
-    if draw(st.booleans()) and stride == kernel:
-        case["stride"] = None
-    if kind == "max":
-        case["dilation"] = arg(dilation)
-    else:
-        case["count_include_pad"] = draw(st.booleans())
-        if nd > 1 and draw(st.booleans()):
-            case["divisor_override"] = draw(st.integers(1, 5))
-    return case
 
 
 def make_input(shape, values, seed, dtype):
@@ -109,7 +51,7 @@ def torch_grad(fn, x, grad_output, **kwargs):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=70, **SETTINGS)
+@settings(max_examples=examples(70), **SETTINGS)
 @given(data=st.data())
 def test_max_pool_forward_backward(nd, dtype, data):
     case = data.draw(pool_cases(nd, "max"))
@@ -139,7 +81,7 @@ def test_max_pool_forward_backward(nd, dtype, data):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=70, **SETTINGS)
+@settings(max_examples=examples(70), **SETTINGS)
 @given(data=st.data())
 def test_avg_pool_forward_backward(nd, dtype, data):
     case = data.draw(pool_cases(nd, "avg"))
@@ -165,27 +107,9 @@ def test_avg_pool_forward_backward(nd, dtype, data):
     np.testing.assert_allclose(dxt.numpy(), dx, **TOL[dtype])
 
 
-@st.composite
-def adaptive_cases(draw, nd):
-    top = 7 if nd < 3 else 5
-    spatial = tuple(draw(st.integers(1, top)) for _ in range(nd))
-    # smaller, equal and larger than the input, and None (keep that size)
-    out = tuple(draw(st.one_of(st.integers(1, n + 2), st.none())) for n in spatial)
-    if nd == 1:
-        out = out[0] or 1
-    elif draw(st.booleans()) and len({o for o in out}) == 1 and out[0] is not None:
-        out = out[0]
-    batched = draw(st.booleans())
-    lead = (draw(st.integers(1, 2)),) if batched else ()
-    shape = lead + (draw(st.integers(1, 2)),) + spatial
-    return dict(shape=shape, output_size=out,
-                values=draw(st.sampled_from(["normal", "ties", "special"])),
-                seed=draw(st.integers(0, 2**32 - 1)))
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=examples(40), **SETTINGS)
 @given(data=st.data())
 def test_adaptive_max_pool(nd, dtype, data):
     case = data.draw(adaptive_cases(nd))
@@ -213,7 +137,7 @@ def test_adaptive_max_pool(nd, dtype, data):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=examples(40), **SETTINGS)
 @given(data=st.data())
 def test_adaptive_avg_pool(nd, dtype, data):
     case = data.draw(adaptive_cases(nd))
@@ -237,7 +161,7 @@ def test_adaptive_avg_pool(nd, dtype, data):
     np.testing.assert_allclose(dxt.numpy(), dx, **TOL[dtype])
 
 
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=examples(40), **SETTINGS)
 @given(shape=st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 5),
                        st.integers(1, 5)),
        batched=st.booleans(), seed=st.integers(0, 2**32 - 1))

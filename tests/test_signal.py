@@ -9,13 +9,13 @@ import pytest
 import scipy.signal
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import SETTINGS, examples
 
 import convlib
 from convlib import signal as S
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MODES = ("full", "same", "valid")
 METHODS = ("auto", "direct", "fft")
 DTYPES = ("float64", "float32", "int64", "int16", "complex128", "mixed")
@@ -50,7 +50,7 @@ def assert_like_scipy(ours, expected, dtype):
 
 @pytest.mark.parametrize("op", ["correlate", "convolve"])
 @pytest.mark.parametrize("nd", [1, 2])
-@settings(max_examples=120, **SETTINGS)
+@settings(max_examples=examples(120), **SETTINGS)
 @given(data=st.data())
 def test_against_scipy(op, nd, data):
     top = 12 if nd == 1 else 6
@@ -89,7 +89,7 @@ def test_against_scipy(op, nd, data):
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
-@settings(max_examples=100, **SETTINGS)
+@settings(max_examples=examples(100), **SETTINGS)
 @given(h=st.integers(1, 7), w=st.integers(1, 7), kh=st.integers(1, 4), kw=st.integers(1, 4),
        seed=st.integers(0, 2**32 - 1))
 def test_correlate2d_is_what_conv2d_computes(h, w, kh, kw, seed):

@@ -20,6 +20,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from matplotlib.animation import FuncAnimation  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from convlib.teaching import data, viz  # noqa: E402
 
@@ -41,8 +42,11 @@ def test_sample_image_gray_and_colour(name, shape):
     assert rgb.shape == shape + (3,) and rgb.dtype == np.float64
     assert 0.0 <= gray.min() < gray.max() <= 1.0
     assert 0.0 <= rgb.min() < rgb.max() <= 1.0
-    # gray is the BT.601 luma of the colour image
-    assert np.allclose(gray, rgb @ np.array([0.299, 0.587, 0.114]))
+    # gray is the BT.601 luma of the colour image, as Pillow computes it (in 8 bits)
+    pixels = np.round(rgb * 255).astype(np.uint8)
+    luma = np.asarray(Image.fromarray(pixels).convert("L"), dtype=np.float64) / 255
+    np.testing.assert_allclose(gray, luma, atol=1 / 255)
+    assert np.abs(gray - rgb.mean(axis=-1)).max() > 2 / 255  # luma, not the plain mean
 
 
 def test_sample_image_sizes():
@@ -136,9 +140,13 @@ def test_sliding_window_numbers_match_torch():
     y = F.conv2d(torch.from_numpy(x)[None, None], torch.from_numpy(w)[None, None],
                  stride=2, padding=1)[0, 0].numpy()
     out_image = fig.axes[2].get_images()[0].get_array()
-    assert np.allclose(out_image.filled(np.nan)[2, 2], y[2, 2])
-    # filled=True: steps after the current one are still empty
-    assert np.isnan(np.ma.filled(out_image, np.nan)).sum() == 0  # (2, 2) is the last step
+    # the last step: every output value is shown, and each is torch's
+    np.testing.assert_allclose(np.ma.filled(out_image, np.nan), y)
+    # an earlier step, (1, 0): the values up to it are torch's, those after it still empty
+    early = viz.sliding_window(x, w, (1, 0), padding=1, stride=2)
+    shown = np.ma.filled(early.axes[2].get_images()[0].get_array(), np.nan).ravel()
+    np.testing.assert_allclose(shown[:4], y.ravel()[:4])
+    assert np.isnan(shown[4:]).all()
     (equation,) = fig.texts
     assert equation.get_text().endswith(f"= {y[2, 2]:.0f}")
     fig = viz.sliding_window(x, w, 0, title="step 0")
@@ -279,8 +287,13 @@ def test_kernel_explorer_fills_the_grid_and_draws():
         widgets.kernel_explorer(np.ones((2, 3, 4)), kernels)
 
 
-def test_maths_import_nothing_graphical():
+def test_import_convlib_loads_neither_torch_nor_matplotlib():
+    """The maths are NumPy and SciPy only: a fresh interpreter proves it."""
     code = ("import sys, convlib\n"
-            "bad = [m for m in ('matplotlib', 'ipywidgets') if m in sys.modules]\n"
+            "bad = [m for m in ('torch', 'matplotlib', 'ipywidgets') if m in sys.modules]\n"
+            "assert not bad, bad\n"
+            "convlib.conv2d(convlib.pad(__import__('numpy').ones((1, 1, 3, 3)), (1, 1, 1, 1)),\n"
+            "               __import__('numpy').ones((1, 1, 2, 2)))\n"
+            "bad = [m for m in ('torch', 'matplotlib', 'ipywidgets') if m in sys.modules]\n"
             "assert not bad, bad\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -135,16 +135,21 @@ class LoRAConv2d(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         base = self.base
         if self.impl == "delta":
-            return base._conv_forward(x, base.weight + self.delta_weight(), base.bias)
+            return self._conv(x, base.weight + self.delta_weight(), base.bias, base.groups)
         # Factorised: frozen conv + (1x1 conv B) after (kh x kw conv A), same padding rule.
-        if base.padding_mode != "zeros":
-            x_in = F.pad(x, base._reversed_padding_repeated_twice, mode=base.padding_mode)
-            padding = 0
-        else:
-            x_in, padding = x, base.padding
-        low = F.conv2d(x_in, self.lora_A, None, base.stride, padding, base.dilation)
+        low = self._conv(x, self.lora_A, None, 1)
         update = F.conv2d(low, self.lora_B[:, :, None, None])
         return base(x) + self.scaling * update
+
+    def _conv(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+              groups: int) -> torch.Tensor:
+        """``weight`` applied as the base layer applies its own: stride, padding (and its
+        mode), dilation, from the layer's public attributes."""
+        b = self.base
+        if b.padding_mode == "zeros":
+            return F.conv2d(x, weight, bias, b.stride, b.padding, b.dilation, groups)
+        x = F.pad(x, _pad_amounts(b), mode=b.padding_mode)
+        return F.conv2d(x, weight, bias, b.stride, 0, b.dilation, groups)
 
     @torch.no_grad()
     def merge(self) -> nn.Conv2d:
@@ -233,14 +238,23 @@ def apply_lora(
         for p in model.parameters():
             p.requires_grad_(False)
     for name, conv in chosen:
-        _set_submodule(model, name, LoRAConv2d(conv, rank, alpha, impl))
+        model.set_submodule(name, LoRAConv2d(conv, rank, alpha, impl))
     return model
 
 
-def _set_submodule(model: nn.Module, name: str, new: nn.Module) -> None:
-    parent_name, _, child = name.rpartition(".")
-    parent = model.get_submodule(parent_name) if parent_name else model
-    setattr(parent, child, new)
+def _pad_amounts(conv: nn.Conv2d) -> tuple[int, int, int, int]:
+    """``F.pad``'s ``(left, right, top, bottom)`` for ``conv``'s padding: its ints, or
+    ``"same"`` (one more after than before for an even span) and ``"valid"``."""
+    pairs = []
+    for i in (1, 0):  # width first, as F.pad wants
+        if conv.padding == "same":
+            total = conv.dilation[i] * (conv.kernel_size[i] - 1)
+            pairs += [total // 2, total - total // 2]
+        elif conv.padding == "valid":
+            pairs += [0, 0]
+        else:
+            pairs += [conv.padding[i]] * 2
+    return tuple(pairs)
 
 
 def lora_parameters(model: nn.Module) -> Iterator[nn.Parameter]:
@@ -265,7 +279,7 @@ def merge_lora(model: nn.Module) -> nn.Module:
     """
     wrapped = [(name, m) for name, m in model.named_modules() if isinstance(m, LoRAConv2d)]
     for name, m in wrapped:
-        _set_submodule(model, name, m.merge())
+        model.set_submodule(name, m.merge())
     return model
 
 

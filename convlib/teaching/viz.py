@@ -38,6 +38,7 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import ConnectionPatch, Rectangle
 
+from .._checks import as_pair
 from ..arithmetic import output_size, receptive_field
 from ..conv import conv2d
 from ..padding import pad
@@ -243,15 +244,6 @@ def plot_signals(
 # --- the sliding window ------------------------------------------------------------
 
 
-def _pair(v: int | Sequence[int], name: str, one_d: bool) -> tuple[int, int]:
-    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-        return (1 if name != "padding" else 0, int(v)) if one_d else (int(v), int(v))
-    if isinstance(v, Sequence) and len(v) == (1 if one_d else 2):
-        v = tuple(int(x) for x in v)
-        return ((1 if name != "padding" else 0),) + v if one_d else v
-    raise ValueError(f"{name} must be an int or a {'1' if one_d else '2'}-tuple, got {v!r}")
-
-
 class _Window:
     """Everything a sliding-window figure needs, computed once."""
 
@@ -284,9 +276,9 @@ class _Window:
             self.kernel = wa[::-1, ::-1] if flip else wa
             self.kshape = wa.shape
         self.flip = flip
-        self.stride = _pair(stride, "stride", self.one_d)
-        self.padding = _pair(padding, "padding", self.one_d)
-        self.dilation = _pair(dilation, "dilation", self.one_d)
+        self.stride = as_pair(stride, "stride", self.one_d)
+        self.padding = as_pair(padding, "padding", self.one_d)
+        self.dilation = as_pair(dilation, "dilation", self.one_d)
         self.out_shape = output_size(xs, self.kshape, self.stride, self.padding, self.dilation)
         ph, pw = self.padding
         self.in_shape = xs
@@ -766,9 +758,9 @@ def transposed_conv_animation(
     xa, wa = _as_numpy(x).astype(float), _as_numpy(w).astype(float)
     if xa.ndim != 2 or wa.ndim != 2:
         raise ValueError(f"x and w must be 2D arrays, got x {xa.shape} and w {wa.shape}")
-    stride = _pair(stride, "stride", False)
-    padding = _pair(padding, "padding", False)
-    output_padding = _pair(output_padding, "output_padding", False)
+    stride = as_pair(stride, "stride", False)
+    padding = as_pair(padding, "padding", False)
+    output_padding = as_pair(output_padding, "output_padding", False)
     for s, p, a, k in zip(stride, padding, output_padding, wa.shape):
         if s < 1:
             raise ValueError(f"stride must be positive, got {stride}")
