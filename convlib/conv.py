@@ -27,7 +27,7 @@ numbers, like ``scipy.signal.correlate``):
 ``"fft"``
     Pointwise products of real spectra (``scipy.fft.rfftn``), summed over input channels;
     dilation dilates the kernel, stride subsamples the result, zero padding is never
-    written out (see :func:`_conv_fft`). Fast for large kernels.
+    written out (see ``_conv_fft``). Fast for large kernels.
 ``"auto"``
     :func:`choose_conv_method` picks ``"gemm"`` or ``"fft"`` from a cost estimate (the
     textbook ``"im2col"`` and ``"loops"`` are never the faster).

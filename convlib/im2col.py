@@ -214,8 +214,8 @@ def _windows_count(size, kernel, stride, padding, dilation, x) -> tuple[int, int
 
 
 def unfold(xp: np.ndarray, kernel, stride, dilation) -> np.ndarray:
-    """The columns of an already padded input, for any number of spatial dims: (N, C,
-    *padded) -> (N, C * prod(kernel), L), :func:`im2col`'s layout, ``cols[n, (c, u), i] =
+    """The columns of an already padded input, for any number of spatial dims:
+    ``(N, C, *padded) -> (N, C * prod(kernel), L)``, :func:`im2col`'s layout, ``cols[n, (c, u), i] =
     xp[n, c, s*i + d*u]``.
 
     >>> unfold(np.arange(4.0).reshape(1, 1, 4), (2,), (1,), (1,)).tolist()

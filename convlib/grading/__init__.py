@@ -1,15 +1,15 @@
 """Grading the course's assignments: the submission is untrusted, the grader is a judge.
 
-* :mod:`convlib.grading.sandbox` runs a submission under bubblewrap with limits set from
-  outside; :mod:`convlib.grading.runner` is the only program that runs inside it.
-* :mod:`convlib.grading.harvest` reads submissions (folders, zips, notebooks) as data.
-* :mod:`convlib.grading.judge` builds test inputs (hidden ones from a secret seed), asks
+* ``convlib.grading.sandbox`` runs a submission under bubblewrap with limits set from
+  outside; ``convlib.grading.runner`` is the only program that runs inside it.
+* ``convlib.grading.harvest`` reads submissions (folders, zips, notebooks) as data.
+* ``convlib.grading.judge`` builds test inputs (hidden ones from a secret seed), asks
   the sandbox for the student's outputs and compares them with trusted references.
-* :mod:`convlib.grading.rules` enforces the exercises' rules (a static check of the code,
+* ``convlib.grading.rules`` enforces the exercises' rules (a static check of the code,
   a scaling test for speed) and flags tampering attempts.
-* :mod:`convlib.grading.report` writes the CSV, the feedback files and the written answers.
-* :mod:`convlib.grading.specs` lists what each assignment tests.
-* :mod:`convlib.grading.student` holds the helpers student notebooks import while they
+* ``convlib.grading.report`` writes the CSV, the feedback files and the written answers.
+* ``convlib.grading.specs`` lists what each assignment tests.
+* ``convlib.grading.student`` holds the helpers student notebooks import while they
   work (``time_limit``, ``assert_close``): they inform, they decide no grade.
 """
 

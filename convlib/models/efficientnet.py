@@ -129,7 +129,8 @@ def layers(model: EfficientNetLite0, size: int = 224) -> list[dict]:
     """One row per convolution / linear layer at input ``size``: name, kind (``"stem"``,
     ``"1x1"``, ``"depthwise"``, ``"linear"``), stage (0 stem, 1-7, 8 head), input and
     output shapes (one image), parameters and multiply-accumulates (MACs), counted with
-    :func:`convlib.models.count_parameters` / :func:`~convlib.models.count_macs`."""
+    :func:`~convlib.models.counting.count_parameters` /
+    :func:`~convlib.models.counting.count_macs`."""
     from .counting import count_macs, count_parameters
 
     shapes: dict[str, tuple] = {}
