@@ -39,13 +39,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from convlib.grading import harvest, judge, report, sandbox, specs  # noqa: E402
+from convlib.grading.batch import grade_entries  # noqa: E402
 
 SOURCES = ROOT / "assignments"
 BUILD = SOURCES / "build"
@@ -162,32 +162,6 @@ def check_student_copy(folder: Path, out: Path) -> None:
 
 
 # --------------------------------------------------------------------------- judge
-
-
-def _grade_one(number: str, entry: str, lib: str, seed: int, label: str,
-               limits: sandbox.Limits | None = None) -> judge.Grade:
-    spec = specs.load(number)
-    path = Path(entry)
-    try:
-        sub = harvest.read_submission(path, spec.NOTEBOOK)
-    except (OSError, ValueError, RecursionError, UnicodeError, TypeError, KeyError) as error:
-        return judge.Grade(harvest.read_id(path), spec.NAME, [
-            judge.TestOutcome(t.name, t.question, 0, t.points, t.hidden, "no notebook")
-            for t in spec.TESTS], [f"unreadable submission: {error}"], 0.0, label)
-    return judge.grade_cells(spec, sub.student, sub.code, Path(lib), seed, label, limits)
-
-
-def grade_entries(number: str, entries: list[Path], seed: int, label: str, workers: int = 2,
-                  limits: sandbox.Limits | None = None) -> list[judge.Grade]:
-    """Grade submissions, ``workers`` at a time, each in its own sandbox."""
-    with tempfile.TemporaryDirectory(prefix="convlib-lib-") as tmp:
-        lib = sandbox.make_public_lib(Path(tmp) / "lib")
-        if workers <= 1 or len(entries) <= 1:
-            return [_grade_one(number, str(e), str(lib), seed, label, limits) for e in entries]
-        with ProcessPoolExecutor(workers) as pool:
-            futures = [pool.submit(_grade_one, number, str(e), str(lib), seed, label, limits)
-                       for e in entries]
-            return [f.result() for f in futures]
 
 
 def grade_folder(number: str, submissions: Path, csv_path: Path, only: list[str] | None,
