@@ -76,8 +76,10 @@ def as_pair(value: Any, name: str, one_d: bool) -> tuple[int, int]:
 
     >>> as_pair(2, "stride", one_d=False), as_pair((3,), "padding", one_d=True)
     ((2, 2), (0, 3))
+    >>> as_pair(0, "output_padding", one_d=False)  # like padding, may be 0
+    (0, 0)
     """
-    minimum = 0 if name == "padding" else 1
+    minimum = 0 if name in ("padding", "output_padding") else 1
     if one_d:
         (v,) = as_tuple(value, 1, name, minimum=minimum)
         return (minimum, v)
