@@ -45,7 +45,13 @@ def attempt(name, action):
     except BaseException:
         pass
 attempt("solution", lambda: open(SOLUTION).read())
-attempt("repository", lambda: os.listdir(REPO))
+def repository_files():
+    # the virtual environment is bound read-only where it lives (inside the repository on
+    # a fresh clone), so the repository's folder may exist: nothing else of it may show
+    names = [n for n in os.listdir(REPO) if n != ".venv"]
+    if not names:
+        raise FileNotFoundError(REPO)
+attempt("repository", repository_files)
 attempt("network", lambda: socket.create_connection(("1.1.1.1", 53), timeout=2))
 attempt("write lib", lambda: open("/sandbox/lib/otter/__init__.py", "a").write("x"))
 attempt("write job", lambda: open("/sandbox/job/probes.py", "a").write("x"))

@@ -84,12 +84,12 @@ def pins() -> list[str]:
 def convlib_wheel(destination: Path) -> Path:
     """Build convlib's wheel (pure Python, no dependencies resolved) into ``destination``."""
     destination.mkdir(parents=True, exist_ok=True)
-    for old in destination.glob("convlib-*.whl"):
+    for old in destination.glob("convolution_book-*.whl"):
         old.unlink()
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
                     "--no-build-isolation", "-w", str(destination), str(ROOT)],
                    check=True, capture_output=True)
-    (wheel,) = destination.glob("convlib-*.whl")
+    (wheel,) = destination.glob("convolution_book-*.whl")
     return wheel
 
 
