@@ -88,7 +88,7 @@ def test_otter_run_with_the_autograder_zip(tmp_path):
     with zipfile.ZipFile(zip_path) as z:
         names = z.namelist()
         environment = z.read("environment.yml").decode()
-    assert any(n.startswith("files/convlib-") and n.endswith(".whl") for n in names)
+    assert any(n.startswith("files/convolution_book-") and n.endswith(".whl") for n in names)
     for pin in assignments_tool.pins():
         assert pin in environment, pin
     assert assignments_tool.WHEEL_DIR in environment
