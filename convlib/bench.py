@@ -562,7 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     is wrong). ``argv`` are the command-line options (default: ``sys.argv[1:]``).
 
     >>> main(["--quick"])  # doctest: +ELLIPSIS
-    - command: `python -m convlib.bench --quick` (quick mode: tiny shapes, not a measurement)
+    - command: `python -m convlib.bench --quick` (quick mode: ...)
     ...
     0
     """

@@ -828,7 +828,8 @@ def adaptive_max_pool1d_backward(
 ) -> Any:
     """Gradient of :func:`adaptive_max_pool1d`: each output's gradient goes to its argmax.
 
-    >>> adaptive_max_pool1d_backward(np.array([[1., 2.]]), np.array([[1., 5., 3., 4., 2.]]), 2)
+    >>> g, x = np.array([[1., 2.]]), np.array([[1., 5., 3., 4., 2.]])
+    >>> adaptive_max_pool1d_backward(g, x, 2)
     array([[0., 1., 0., 2., 0.]])
     """
     return _adaptive_max_backward(grad_output, input, output_size, 1)

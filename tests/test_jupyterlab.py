@@ -105,31 +105,23 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture
-def page(lab):
-    from playwright.sync_api import sync_playwright
+def page(lab, chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
+    def only_localhost(route):
+        # offline, as on a train: only the server on this machine answers (the chapter's
+        # animation output links a CDN stylesheet, which the book strips; here it fails)
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            route.abort()
 
-        def only_localhost(route):
-            # offline, as on a train: only the server on this machine answers (the chapter's
-            # animation output links a CDN stylesheet, which the book strips; here it fails)
-            if urlsplit(route.request.url).hostname == "127.0.0.1":
-                route.continue_()
-            else:
-                route.abort()
-
-        context.route("**/*", only_localhost)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(lab)
-        yield page
-        browser.close()
+    context.route("**/*", only_localhost)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(lab)
+    yield page
+    context.close()
 
 
 MARKDOWN_REPORT = """() => {

@@ -123,7 +123,8 @@ def batch_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
 
     >>> x = np.random.default_rng(0).normal(3, 2, (8, 2, 4, 4))
     >>> y, _ = batch_norm_forward(x, np.ones(2), np.zeros(2))
-    >>> bool(np.allclose(y.mean((0, 2, 3)), 0) and np.allclose(y.var((0, 2, 3)), 1, atol=1e-4))
+    >>> mean, var = y.mean((0, 2, 3)), y.var((0, 2, 3))
+    >>> bool(np.allclose(mean, 0) and np.allclose(var, 1, atol=1e-4))
     True
     """
     axes = (0, 2, 3)
@@ -144,7 +145,8 @@ def batch_norm_backward(grad_out: np.ndarray, cache: tuple
     The two subtracted terms are the paths through the batch mean and variance.
 
     >>> rng = np.random.default_rng(0)
-    >>> _, cache = batch_norm_forward(rng.normal(size=(4, 2, 3, 3)), np.ones(2), np.zeros(2))
+    >>> x = rng.normal(size=(4, 2, 3, 3))
+    >>> _, cache = batch_norm_forward(x, np.ones(2), np.zeros(2))
     >>> dx, dgamma, dbeta = batch_norm_backward(np.ones((4, 2, 3, 3)), cache)
     >>> bool(np.allclose(dx, 0)), dbeta.tolist()     # a constant gradient is normalised away
     (True, [36.0, 36.0])
