@@ -148,7 +148,8 @@ def batch_norm_backward(grad_out: np.ndarray, cache: tuple
     >>> x = rng.normal(size=(4, 2, 3, 3))
     >>> _, cache = batch_norm_forward(x, np.ones(2), np.zeros(2))
     >>> dx, dgamma, dbeta = batch_norm_backward(np.ones((4, 2, 3, 3)), cache)
-    >>> bool(np.allclose(dx, 0)), dbeta.tolist()     # a constant gradient is normalised away
+    >>> # a constant gradient is normalised away
+    >>> bool(np.allclose(dx, 0)), dbeta.tolist()
     (True, [36.0, 36.0])
     """
     xhat, inv_std, gamma = cache
