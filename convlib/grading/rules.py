@@ -68,6 +68,21 @@ def forbidden_imports(cells: list[str], forbidden: set[str]) -> list[str]:
     return sorted(set(found))
 
 
+def numpy_only(cells: list[str], questions: tuple[str, ...]) -> dict[str, str]:
+    """The rule "answers use NumPy only": every question's violation, if scipy, torch or
+    convlib is imported (or could be, through a dynamic import).
+
+    >>> numpy_only(["import numpy as np"], ("q1",))
+    {}
+    >>> numpy_only(["import torch"], ("q1", "q2"))["q2"]
+    'uses torch (answers must use NumPy only)'
+    """
+    found = forbidden_imports(cells, {"scipy", "torch", "convlib"})
+    if not found:
+        return {}
+    return {q: f"uses {', '.join(found)} (answers must use NumPy only)" for q in questions}
+
+
 def function_defs(cells: list[str], name: str) -> list[ast.FunctionDef]:
     return [node for tree in _parse(cells) for node in ast.walk(tree)
             if isinstance(node, ast.FunctionDef) and node.name == name]

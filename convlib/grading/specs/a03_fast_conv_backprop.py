@@ -8,7 +8,7 @@ import numpy as np
 
 import convlib
 from convlib.grading.judge import CaseTest, ProbeTest, Test
-from convlib.grading.rules import forbidden_imports, timed_conv
+from convlib.grading.rules import numpy_only, timed_conv
 from convlib.grading.sandbox import Limits
 from convlib.grading.student import close_message
 
@@ -295,8 +295,4 @@ TESTS = [
 
 
 def static_rules(cells: list[str]) -> dict[str, str]:
-    found = forbidden_imports(cells, {"scipy", "torch", "convlib"})
-    if found:
-        return {q: f"uses {', '.join(found)} (answers must use NumPy only)"
-                for q in ("q1", "q2", "q3", "q4", "q5", "q6", "q7")}
-    return {}
+    return numpy_only(cells, ("q1", "q2", "q3", "q4", "q5", "q6", "q7"))
