@@ -13,7 +13,8 @@ and end a long training a little elsewhere, so report accuracies rounded, or as 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-__all__ = ["make_loader", "random_shift_rotate", "History", "evaluate", "train"]
+__all__ = ["make_loader", "random_shift_rotate", "History", "evaluate", "train", "one_thread"]
 
 Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
@@ -221,3 +222,20 @@ def train(
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic)
     return history
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the block on one torch thread, so that its sums happen in one order whatever the
+    machine's core count (evaluation as well as training); the thread count is restored.
+
+    >>> with one_thread():
+    ...     torch.get_num_threads()
+    1
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -54,13 +54,12 @@ the rounding differs and a run ends elsewhere, within the spread over seeds.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import csv
 import math
 import statistics
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -71,6 +70,7 @@ from tqdm import tqdm
 
 from ..models import DigitsCNN, evaluate, make_loader, train
 from ..models.lora import apply_lora
+from ..models.training import one_thread
 from .pretrain import (
     TransferData,
     augment,
@@ -221,17 +221,6 @@ def adapt_model(
     return model, groups
 
 
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """Evaluation on one thread as well, so a run's numbers do not depend on the core count."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def finetune(
     strategy: str,
     budget: int,
@@ -265,7 +254,7 @@ def finetune(
         )
     pretrained = pretrained if pretrained is not None else load_checkpoint(source)
     x, y = labelled_subset(data, budget, seed)
-    with _one_thread():
+    with one_thread():
         model, groups = adapt_model(strategy, pretrained, seed, recipe, len(data.target_pool))
         # Tiny labelled sets are repeated so that every strategy and budget takes the same
         # number of optimizer steps on batches of about the same size.

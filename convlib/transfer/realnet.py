@@ -54,6 +54,7 @@ from torch import nn
 
 from ..models.efficientnet import STAGES, EfficientNetLite0, efficientnet_lite0
 from ..models.lora import apply_lora
+from ..models.training import one_thread
 from ..teaching.photos import IMAGENET_MEAN, IMAGENET_STD, lfw_faces
 
 __all__ = ["SIZE", "STRATEGIES", "VARIANTS", "RESULTS", "Run", "lfw_splits", "prepare",
@@ -272,16 +273,6 @@ def finetune(model, groups, xtr, ytr, xval, yval, *, strategy: str, seed: int,
 # ----------------------------------------------------------------------------- grid
 
 
-@contextlib.contextmanager
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _data(normalise: bool = True):
     x, y = lfw_faces()
     sp = lfw_splits()
@@ -434,7 +425,7 @@ def run_all(parts=("main", "digits", "practice"), full_lr: float | None = None,
 
     xt, y, sp = _data()
     budget = max(BUDGETS)
-    with _one_thread():
+    with one_thread():
         if "main" in parts:
             for b in sorted(budgets, reverse=True):
                 for strategy in strategies:
