@@ -1,0 +1,138 @@
+"""Sphinx extension: the English and Chinese editions of the book, built from one source.
+
+The Chinese edition is the English book built again with ``language = "zh_CN"``: Sphinx
+replaces every paragraph, heading and caption by its translation from
+``locales/zh_CN/LC_MESSAGES/<page>.po`` and keeps everything else (code, executed
+outputs, figures, widgets) as it is. ``make book`` puts it in ``_build/html/zh/``.
+This extension adds what Sphinx does not:
+
+* a language switch at the top of every page, linking to the same page in the other
+  edition (and a ``<link rel="alternate" hreflang>`` for search engines);
+* in the Chinese build, a warning for every message of a page that is shown in English
+  because its translation is missing, or stale: ``make translations`` (sphinx-intl)
+  marks a translation *fuzzy* when its English paragraph changed, and a fuzzy
+  translation is not used. The book is built with ``-W``, so a stale translation fails
+  the build, and the warning names the page, the line and the English text.
+
+A message without prose (a display equation, a code name) may be its own translation;
+see ``i18n_markup.has_prose``. The API reference pages, generated from the docstrings,
+stay in English in both editions.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import html
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.transforms import SphinxTransform
+from sphinx.util import logging
+from sphinx.util.i18n import docname_to_domain
+from sphinx.util.nodes import LITERAL_TYPE_NODES, extract_messages
+
+from i18n_markup import has_prose
+
+logger = logging.getLogger(__name__)
+
+# The editions, in the order the switch lists them: (language, folder, switch label).
+ENGLISH, CHINESE = "en", "zh_CN"
+FOLDER = {ENGLISH: "", CHINESE: "zh/"}
+LABEL = {ENGLISH: "English", CHINESE: "中文"}
+HREFLANG = {ENGLISH: "en", CHINESE: "zh-CN"}
+# Pages whose text is generated from docstrings: in English in both editions.
+UNTRANSLATED_PAGES = ["docs/api/generated/*"]
+
+
+def edition(app: Sphinx) -> str:
+    return CHINESE if (app.config.language or "").startswith("zh") else ENGLISH
+
+
+def other_page(pagename: str, this: str, other: str) -> str:
+    """The relative link from ``pagename`` of edition ``this`` to it in edition ``other``.
+
+    >>> other_page("chapters/01_what_is_convolution", "en", "zh_CN")
+    '../zh/chapters/01_what_is_convolution.html'
+    >>> other_page("index", "zh_CN", "en")
+    '../index.html'
+    """
+    up = "../" * pagename.count("/")
+    site_root = up + ("../" if FOLDER[this] else "")
+    return f"{site_root}{FOLDER[other]}{pagename}.html"
+
+
+def add_switch(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    this = edition(app)
+    links, alternates = [], []
+    for language in (ENGLISH, CHINESE):
+        href = html.escape(other_page(pagename, this, language))
+        code = HREFLANG[language]
+        if language == this:
+            links.append(f'<span class="edition-current" lang="{code}">{LABEL[language]}</span>')
+        else:
+            links.append(f'<a href="{href}" hreflang="{code}" lang="{code}">{LABEL[language]}</a>')
+            alternates.append(f'<link rel="alternate" hreflang="{code}" href="{href}" />')
+    switch = '<nav class="edition-switch" aria-label="Edition">' + " · ".join(links) + "</nav>"
+    context["body"] = switch + context.get("body", "")
+    context["metatags"] = context.get("metatags", "") + "\n".join(alternates)
+
+
+@lru_cache(maxsize=None)
+def _catalog(path: Path, mtime: float) -> Catalog | None:
+    if not path.exists():
+        return None
+    with path.open("rb") as file:
+        return read_po(file)
+
+
+def catalog_for(app: Sphinx, docname: str) -> Catalog | None:
+    domain = docname_to_domain(docname, app.config.gettext_compact)
+    for folder in app.config.locale_dirs:
+        path = Path(app.srcdir, folder, app.config.language, "LC_MESSAGES", f"{domain}.po")
+        if path.exists():
+            return _catalog(path, path.stat().st_mtime)
+    return None
+
+
+def why_untranslated(catalog: Catalog | None, message: str) -> str | None:
+    """Why ``message`` is shown in English, or None when it may be (its own translation)."""
+    entry = catalog.get(message) if catalog is not None else None
+    if entry is None or not entry.string:
+        return "untranslated (new or changed English text)" if has_prose(message) else None
+    if entry.fuzzy:
+        return "stale translation (its English text changed; update and unmark fuzzy)"
+    if entry.string == message:
+        return None  # translated as itself on purpose (a name, a formula)
+    return "translation not applied (check its markup)"
+
+
+class ReportUntranslated(SphinxTransform):
+    """Warn about each message of a Chinese page that is still shown in English."""
+
+    default_priority = 26  # after sphinx.transforms.i18n.Locale (20) and its totaliser
+
+    def apply(self, **kwargs) -> None:
+        if edition(self.app) != CHINESE or self.app.builder.name == "gettext":
+            return
+        docname = self.env.docname
+        if any(fnmatch.fnmatch(docname, pattern) for pattern in UNTRANSLATED_PAGES):
+            return
+        catalog = catalog_for(self.app, docname)
+        for node, message in extract_messages(self.document):
+            if node.get("translated", True) or isinstance(node, LITERAL_TYPE_NODES):
+                continue
+            reason = why_untranslated(catalog, message)
+            if reason:
+                shown = message if len(message) < 90 else message[:87] + "..."
+                logger.warning("%s: %r", reason, shown, location=node, type="i18n",
+                               subtype="untranslated")
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("html-page-context", add_switch)
+    app.add_transform(ReportUntranslated)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

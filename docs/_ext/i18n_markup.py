@@ -1,0 +1,116 @@
+"""What a translated message must keep of its English source, and what it may change.
+
+A message (one paragraph, heading, list item or caption of the English book, as Sphinx's
+gettext builder extracts it) is MyST Markdown. Its translation is parsed again as MyST, so
+the prose is translated but the machinery is not: every math span, every inline code
+span, every link target and every cross-reference target must come back unchanged.
+:func:`frozen_parts` lists them; :func:`markup_problems` compares a message with its
+translation. A message with no prose at all (a display equation, a code name) is its own
+translation: :func:`has_prose` tells them apart.
+
+>>> frozen_parts("Output $i$ averages `k` inputs (see {ref}`padding <sec-pad>`).")
+['$i$', '`k`', 'ref:sec-pad']
+>>> markup_problems("Output $i$ of `k`.", "输出 $i$ 是 `k` 的。")
+[]
+>>> markup_problems("Output $i$ of `k`.", "输出 $j$ 是 k 的。")
+['missing $i$', 'missing `k`', 'added $j$']
+>>> has_prose("$$y = x$$"), has_prose("`im2col`"), has_prose("The `im2col` trick")
+(False, False, True)
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+# The order matters: a role's backticks and a display equation's dollars are matched
+# before the plain inline-code and inline-math patterns could take them apart.
+_ROLE = re.compile(r"\{(?P<role>[\w:-]+)\}`(?P<body>[^`]*)`")
+_DISPLAY_MATH = re.compile(r"\$\$.+?\$\$", re.DOTALL)
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s)[^$\n]+?(?<![\s\\])\$(?!\$)")
+_CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
+_LINK_TARGET = re.compile(r"\]\((?P<target>[^)\s]+)\)")
+_URL = re.compile(r"<?https?://[^\s>)]+>?")
+_ROLE_TARGET = re.compile(r"<(?P<target>[^<>]+)>\s*$")
+# Roles whose whole body is a name (an equation label, a key): kept as they are.
+# Roles whose body may carry a translated title before `<target>` keep the target only.
+_NAME_ROLES = {"eq", "kbd", "math", "numref-id"}
+_LINK_ROLES = {"ref", "doc", "numref", "download", "func", "mod", "class", "meth"}
+# {term}`convolution` becomes {term}`卷积` in the Chinese edition: Sphinx follows the
+# glossary's translated term, so a term role is prose here (the build checks the link).
+
+
+def _role_part(role: str, body: str) -> str | None:
+    if role in _NAME_ROLES:
+        return f"{role}:{body}"
+    if role in _LINK_ROLES:
+        match = _ROLE_TARGET.search(body)
+        if match:
+            return f"{role}:{match['target']}"
+        # {term}`convolution` may become {term}`卷积 <convolution>`: the target stays
+        return f"{role}:{body}"
+    return None  # another role (an admonition title, ...): its body is prose
+
+
+def frozen_parts(message: str) -> list[str]:
+    """The parts of ``message`` its translation must keep, in order of appearance."""
+    parts: list[tuple[int, str]] = []
+    rest = message
+
+    def take(pattern: re.Pattern, render) -> None:
+        nonlocal rest
+        for match in pattern.finditer(rest):
+            part = render(match)
+            if part is not None:
+                parts.append((match.start(), part))
+        # blank the match out (same length) so that later patterns do not see it
+        rest = pattern.sub(lambda m: " " * len(m.group(0)), rest)
+
+    take(_ROLE, lambda m: _role_part(m["role"], m["body"]))
+    take(_DISPLAY_MATH, lambda m: m.group(0))
+    take(_CODE, lambda m: m.group(0))
+    take(_INLINE_MATH, lambda m: m.group(0))
+    take(_LINK_TARGET, lambda m: f"link:{m['target']}")
+    take(_URL, lambda m: m.group(0).strip("<>"))
+    return [part for _, part in sorted(parts, key=lambda item: item[0])]
+
+
+def markup_problems(message: str, translation: str) -> list[str]:
+    """What ``translation`` lost or added of ``message``'s frozen parts (empty: none)."""
+    source, target = Counter(frozen_parts(message)), Counter(frozen_parts(translation))
+    problems = [f"missing {part}" for part in (source - target).elements()]
+    problems += [f"added {part}" for part in (target - source).elements()]
+    if _open_emphasis(translation) > _open_emphasis(message):
+        problems.append(
+            "a ** or * is shown as text: CommonMark does not close emphasis between a"
+            " punctuation mark and a CJK character (write **卷积**（convolution）, not"
+            " **卷积（convolution）**是)"
+        )
+    return problems
+
+
+def _open_emphasis(text: str) -> int:
+    """How many ``**``/``*``/``__`` delimiters CommonMark leaves as literal text.
+
+    >>> _open_emphasis("这是**卷积**。"), _open_emphasis("**卷积（convolution）**是")
+    (0, 2)
+    """
+    from markdown_it import MarkdownIt  # myst-parser's Markdown parser
+
+    rest = text
+    for pattern in (_ROLE, _DISPLAY_MATH, _CODE, _INLINE_MATH, _URL):
+        rest = pattern.sub("x", rest)
+    rendered = MarkdownIt("commonmark").renderInline(rest.replace("\n", " "))
+    rendered = re.sub(r"<[^>]+>", "", rendered)
+    return len(re.findall(r"\*\*|__|(?<![\w*])\*(?=\S)", rendered))
+
+
+def has_prose(message: str) -> bool:
+    """Whether ``message`` holds words to translate, beyond math, code and targets."""
+    if message.startswith("\n") and message.endswith("\n"):
+        return False  # the body of a display equation (a ``$$ ... $$`` block)
+    rest = message
+    for pattern in (_ROLE, _DISPLAY_MATH, _CODE, _INLINE_MATH, _URL):
+        rest = pattern.sub(" ", rest)
+    rest = _LINK_TARGET.sub("]", rest)
+    return re.search(r"[A-Za-z]{2,}", rest) is not None

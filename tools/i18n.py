@@ -1,0 +1,231 @@
+"""The Chinese edition: extract, translate, check and build.
+
+The Chinese edition is not a second copy of the book. It is the same sources built with
+``language = "zh_CN"``, where Sphinx swaps each English message (a paragraph, heading,
+list item, caption) for its translation in ``locales/zh_CN/LC_MESSAGES/<page>.po``.
+Code, executed outputs, figures and widgets come from the one set of notebooks.
+
+    python tools/i18n.py update              extract the English messages (gettext builder)
+                                             and merge them into the .po files (sphinx-intl):
+                                             new messages come in empty, changed ones fuzzy
+    python tools/i18n.py status              per page: messages, untranslated, fuzzy
+    python tools/i18n.py check [PAGE.po ...] exit 1 on a problem in any .po file: untranslated
+                                             or fuzzy message, or a translation that lost a
+                                             formula, code span or link target
+    python tools/i18n.py export PAGE.po      the messages still to translate, as blocks
+    python tools/i18n.py import PAGE.po F    write translated blocks back (checked)
+    python tools/i18n.py config              write the Chinese edition's _config.yml
+                                             (used by ``make book``)
+
+A block of ``export`` is the message's number, its English text, and the translation
+(empty, or the old one for a stale message) after a ``@@ zh`` line::
+
+    @@ 12
+    Output $i$ averages `k` inputs.
+    @@ zh
+    输出 $i$ 是 `k` 个输入的平均。
+
+Fill in the translations and ``import`` the file. A message whose translation is
+identical to its English text (a name such as ``im2col``) counts as translated; a
+message without prose (a display equation) is filled in by ``update`` itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+from i18n_markup import has_prose, markup_problems  # noqa: E402
+
+LANGUAGE = "zh_CN"
+LOCALES = ROOT / "locales"
+MESSAGES = LOCALES / LANGUAGE / "LC_MESSAGES"
+# Each build has its own output folder (and doctrees: the builders cannot share them).
+GETTEXT_OUTPUT = ROOT / "_build" / "_gettext"
+GETTEXT = GETTEXT_OUTPUT / "_build" / "gettext"
+ZH_BUILD = ROOT / "_build" / "zh"
+SEARCH_DICT = LOCALES / LANGUAGE / "search_words.txt"
+# Generated from docstrings, in English in both editions (docs/_ext/editions.py).
+UNTRANSLATED = ["docs/api/generated"]
+BIN = Path(sys.executable).parent
+
+
+def read(path: Path) -> Catalog:
+    with path.open("rb") as file:
+        return read_po(file)
+
+
+def write(catalog: Catalog, path: Path) -> None:
+    with path.open("wb") as file:
+        # width=0: one line per message, so that a diff shows which paragraph changed
+        write_po(file, catalog, width=0, omit_header=False)
+
+
+def po_files() -> list[Path]:
+    return sorted(MESSAGES.rglob("*.po"))
+
+
+def update() -> None:
+    """Extract the English messages and merge them into the catalogs."""
+    shutil.rmtree(GETTEXT, ignore_errors=True)
+    subprocess.run(
+        [BIN / "jupyter-book", "build", str(ROOT), "--path-output", str(GETTEXT_OUTPUT),
+         "--builder", "custom",
+         "--custom-builder", "gettext", "-W", "-n", "--keep-going", "-q"],
+        check=True,
+    )
+    for folder in UNTRANSLATED:
+        shutil.rmtree(GETTEXT / folder, ignore_errors=True)
+    subprocess.run(
+        [BIN / "sphinx-intl", "update", "-p", str(GETTEXT), "-d", str(LOCALES),
+         "-l", LANGUAGE, "-w", "0"],
+        check=True, stdout=subprocess.DEVNULL,
+    )
+    templates = {p.relative_to(GETTEXT).with_suffix(".po") for p in GETTEXT.rglob("*.pot")}
+    for path in po_files():
+        if path.relative_to(MESSAGES) not in templates:
+            print(f"removed {path.relative_to(ROOT)} (its page is gone)")
+            path.unlink()
+            continue
+        catalog = read(path)
+        catalog.obsolete.clear()  # a removed paragraph's translation is not kept
+        for message in catalog:
+            if message.id and not message.string and not has_prose(message.id):
+                message.string = message.id
+        write(catalog, path)
+    for mo in MESSAGES.rglob("*.mo"):
+        mo.unlink()  # Sphinx compiles the catalogs itself; stale .mo files would mislead
+    status()
+
+
+def problems(path: Path) -> list[str]:
+    """What is wrong with one catalog: missing, stale or damaged translations."""
+    found = []
+    for message in read(path):
+        if not message.id:
+            continue
+        where = f"{path.relative_to(ROOT)}: {message.id[:70]!r}"
+        if not message.string:
+            found.append(f"{where}: untranslated")
+        elif message.fuzzy:
+            found.append(f"{where}: stale (fuzzy)")
+        else:
+            found += [f"{where}: {p}" for p in markup_problems(message.id, message.string)]
+    return found
+
+
+def status() -> None:
+    for path in po_files():
+        catalog = [m for m in read(path) if m.id]
+        empty = sum(not m.string for m in catalog)
+        fuzzy = sum(bool(m.string) and m.fuzzy for m in catalog)
+        print(f"{str(path.relative_to(MESSAGES)):48} {len(catalog):5} messages "
+              f"{empty:5} untranslated {fuzzy:4} fuzzy")
+
+
+def check(paths: list[Path] | None = None) -> int:
+    paths = [p.resolve() for p in paths] if paths else po_files()
+    found = [problem for path in paths for problem in problems(path)]
+    print("\n".join(found) or f"{len(paths)} catalogs: every message translated")
+    return 1 if found else 0
+
+
+def export(path: Path) -> None:
+    for number, message in enumerate(read(path)):
+        if message.id and (not message.string or message.fuzzy):
+            print(f"@@ {number}{' stale' if message.fuzzy else ''}\n{message.id}\n"
+                  f"@@ zh\n{message.string if message.fuzzy else ''}")
+
+
+BLOCK = re.compile(r"^@@ (\d+)(?: stale)?\n(.*?)\n@@ zh\n(.*?)(?=\n@@ \d|\Z)", re.S | re.M)
+
+
+def import_blocks(path: Path, blocks: Path) -> int:
+    catalog = read(path)
+    messages = list(catalog)
+    errors = 0
+    for number, english, chinese in BLOCK.findall(blocks.read_text(encoding="utf8")):
+        message = messages[int(number)]
+        chinese = chinese.rstrip("\n")
+        if message.id != english:
+            print(f"block {number}: its English text is not message {number}'s")
+            errors += 1
+            continue
+        if not chinese.strip():
+            continue
+        damage = markup_problems(message.id, chinese)
+        if damage:
+            print(f"block {number}: {', '.join(damage)}")
+            errors += 1
+            continue
+        message.string = chinese
+        message.flags.discard("fuzzy")
+    write(catalog, path)
+    return 1 if errors else 0
+
+
+def config() -> Path:
+    """The Chinese edition's Jupyter Book configuration: the English one, in Chinese."""
+    settings = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf8"))
+    settings["title"] = "卷积神经网络中的卷积"
+    settings["author"] = "convolution-book 作者"
+    sphinx = settings["sphinx"]
+    # local extensions are found relative to this file's folder
+    sphinx["local_extensions"] = {
+        name: str(ROOT / folder) for name, folder in sphinx["local_extensions"].items()
+    }
+    sphinx["config"].update(
+        language=LANGUAGE,
+        locale_dirs=[str(LOCALES)],
+        html_search_language="zh",
+        # jieba splits the pages' text into words for the search index; this list
+        # keeps the book's terms whole (步幅, 感受野, 批量规范化, ...)
+        html_search_options={"dict": str(SEARCH_DICT)},
+    )
+    ZH_BUILD.mkdir(parents=True, exist_ok=True)
+    path = ZH_BUILD / "_config.yml"
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), "utf8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("update")
+    sub.add_parser("status")
+    checker = sub.add_parser("check")
+    checker.add_argument("po", type=Path, nargs="*")
+    sub.add_parser("config")
+    exporter = sub.add_parser("export")
+    exporter.add_argument("po", type=Path)
+    importer = sub.add_parser("import")
+    importer.add_argument("po", type=Path)
+    importer.add_argument("blocks", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "update":
+        update()
+    elif args.command == "status":
+        status()
+    elif args.command == "check":
+        return check(args.po)
+    elif args.command == "config":
+        print(config())
+    elif args.command == "export":
+        export(args.po)
+    elif args.command == "import":
+        return import_blocks(args.po, args.blocks)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
