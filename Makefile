@@ -2,7 +2,9 @@
 #   make test         library tests, doctests, notebooks (nbval), assignments, browser tests
 #                     (hypothesis's derandomized "ci" profile: every run draws the same cases)
 #   make test-explore the library tests with random hypothesis draws and 10x the examples
-#   make book         build the HTML book into _build/html (warnings are errors)
+#   make book         build the HTML book into _build/html, and its Chinese edition into
+#                     _build/html/zh (warnings are errors: a stale translation fails it)
+#   make translations extract the English messages into locales/zh_CN (after changing text)
 #   make execute      re-run every chapter notebook in place (outputs + widget state)
 #   make lab          JupyterLab on the students' environment (the lean install)
 #   make student      only install the students' environment (requirements-student.txt)
@@ -19,7 +21,7 @@ STUDENT_STAMP := $(VENV)/.installed-student
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: venv student test test-explore unit notebooks browser book execute lab \
-	assignments assignments-check bench lint clean
+	assignments assignments-check bench lint clean translations
 
 # Tests, benchmarks and notebook runs use two BLAS/torch threads, so that the committed
 # outputs and timings do not depend on the machine's core count (set OMP_NUM_THREADS to
@@ -50,7 +52,7 @@ $(STUDENT_STAMP): requirements-student.txt constraints.txt pyproject.toml
 	touch $@
 
 lint: venv
-	$(BIN)/ruff check convlib tests
+	$(BIN)/ruff check convlib tests tools docs/_ext
 
 unit: venv
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest tests --doctest-modules convlib -m "not browser" \
@@ -72,7 +74,15 @@ test: lint unit notebooks browser
 book: venv
 	$(PY) tools/fetch_static.py
 	$(BIN)/jupyter-book build . -W -n --keep-going
-	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
+	$(BIN)/jupyter-book build . -W -n --keep-going --path-output _build/zh \
+		--config "$$($(PY) tools/i18n.py config)"
+	rm -rf _build/html/zh && cp -r _build/zh/_build/html _build/html/zh
+	@echo "The book is built: open $(CURDIR)/_build/html/index.html (中文版: zh/index.html)"
+
+# After changing English text: new and changed messages land in locales/zh_CN, empty or
+# marked fuzzy, and `make book` names them until they are translated (tools/i18n.py).
+translations: venv
+	$(PY) tools/i18n.py update
 
 execute: venv
 	$(PY) tools/execute.py chapters/*.ipynb

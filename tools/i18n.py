@@ -54,7 +54,11 @@ MESSAGES = LOCALES / LANGUAGE / "LC_MESSAGES"
 GETTEXT_OUTPUT = ROOT / "_build" / "_gettext"
 GETTEXT = GETTEXT_OUTPUT / "_build" / "gettext"
 ZH_BUILD = ROOT / "_build" / "zh"
-SEARCH_DICT = LOCALES / LANGUAGE / "search_words.txt"
+# Words the Chinese search must keep whole, besides the glossary's terms: the synonyms
+# that readers of other Chinese texts search for (批标准化, 池化, 卷积运算, ...).
+SEARCH_WORDS = LOCALES / LANGUAGE / "search_words.txt"
+GLOSSARY = ROOT / "docs" / "glossary.md"
+CJK = re.compile("[\u3400-\u9fff]")
 # Generated from docstrings, in English in both editions (docs/_ext/editions.py).
 UNTRANSLATED = ["docs/api/generated"]
 BIN = Path(sys.executable).parent
@@ -174,6 +178,16 @@ def import_blocks(path: Path, blocks: Path) -> int:
     return 1 if errors else 0
 
 
+def search_words() -> list[str]:
+    """The Chinese terms of the glossary (its entries' term lines) and the extra words."""
+    text = GLOSSARY.read_text(encoding="utf8")
+    body = text.split("```{glossary}", 1)[1].split("```", 1)[0]
+    terms = [line.strip() for line in body.splitlines()
+             if line and not line[0].isspace() and CJK.search(line)]
+    extra = SEARCH_WORDS.read_text(encoding="utf8").split()
+    return sorted(set(terms + extra))
+
+
 def config() -> Path:
     """The Chinese edition's Jupyter Book configuration: the English one, in Chinese."""
     settings = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf8"))
@@ -190,9 +204,12 @@ def config() -> Path:
         html_search_language="zh",
         # jieba splits the pages' text into words for the search index; this list
         # keeps the book's terms whole (步幅, 感受野, 批量规范化, ...)
-        html_search_options={"dict": str(SEARCH_DICT)},
+        html_search_options={"dict": str(ZH_BUILD / "search_words.txt")},
     )
     ZH_BUILD.mkdir(parents=True, exist_ok=True)
+    # jieba's user dictionary: a word per line, with a frequency high enough to win
+    words = "".join(f"{word} 100000\n" for word in search_words() if " " not in word)
+    (ZH_BUILD / "search_words.txt").write_text(words, encoding="utf8")
     path = ZH_BUILD / "_config.yml"
     path.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), "utf8")
     return path

@@ -15,19 +15,29 @@ from docutils import nodes
 from sphinx.application import Sphinx
 
 TAG = "check"
-SHOW = "Show checks"
-HIDE = "Hide checks"
+# The toggle's labels in each edition of the book (docs/_ext/editions.py)
+LABELS = {"en": ("Show checks", "Hide checks"), "zh": ("显示检查", "隐藏检查")}
+
+
+def labels(language: str | None) -> tuple[str, str]:
+    """The toggle's (show, hide) labels for a book in ``language``.
+
+    >>> labels("zh_CN")
+    ('显示检查', '隐藏检查')
+    """
+    return LABELS.get((language or "en").split("_")[0], LABELS["en"])
 
 
 def fold_checks(app: Sphinx, doctree: nodes.document) -> None:
+    show, hide = labels(app.config.language)
     for node in doctree.findall(nodes.container):
         if node.get("nb_element") != "cell_code":
             continue
         if f"tag_{TAG}" not in node["classes"]:
             continue
         node.setdefault("hide_mode", "all")
-        node["prompt_show"] = SHOW
-        node["prompt_hide"] = HIDE
+        node["prompt_show"] = show
+        node["prompt_hide"] = hide
         node["classes"].append("checks")
 
 

@@ -23,19 +23,17 @@ from __future__ import annotations
 
 import fnmatch
 import html
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
-from docutils import nodes
+from i18n_markup import has_prose
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 from sphinx.util.i18n import docname_to_domain
 from sphinx.util.nodes import LITERAL_TYPE_NODES, extract_messages
-
-from i18n_markup import has_prose
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +79,7 @@ def add_switch(app: Sphinx, pagename: str, templatename: str, context: dict, doc
     context["metatags"] = context.get("metatags", "") + "\n".join(alternates)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalog(path: Path, mtime: float) -> Catalog | None:
     if not path.exists():
         return None

@@ -1,0 +1,315 @@
+"""The Chinese edition: translations complete and intact, and stale ones reported.
+
+The first tests need no built book: every committed catalog is fully translated with its
+formulas, code and link targets intact, and a change to one English sentence is reported
+by the Chinese build, shown on a small book built here with the book's own extension. The
+tests marked ``browser`` read the built book (``make book``): every English page has its
+Chinese page, the language switch links resolve both ways, in-page links land on an
+anchor, both editions show the same outputs, and the served font holds every Chinese
+character of the Chinese pages.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+EXT = ROOT / "docs" / "_ext"
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(EXT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+import i18n  # noqa: E402  (tools/i18n.py)
+import i18n_markup  # noqa: E402
+
+
+@pytest.mark.parametrize("module", ["i18n_markup", "editions", "check_cells"])
+def test_extension_examples(module):
+    failed, _ = doctest.testmod(importlib.import_module(module))
+    assert failed == 0
+
+
+def test_every_catalog_is_translated_and_keeps_its_markup(capsys):
+    assert i18n.po_files(), "no catalogs in locales/zh_CN"
+    assert i18n.check() == 0, capsys.readouterr().out
+
+
+def test_markup_check_catches_damage():
+    """The check behind `import` and `check` rejects each kind of damage, independently
+    of how the parts are found: a dropped formula, an edited code span, a changed link or
+    reference target."""
+    english = ("See [Chapter 3](03_padding.ipynb) and {ref}`padding <sec-pad>`:"
+               " $o = i - k + 1$ for `conv2d`.")
+    good = ("见[第 3 章](03_padding.ipynb)和{ref}`填充 <sec-pad>`："
+            "`conv2d` 的 $o = i - k + 1$。")
+    assert i18n_markup.markup_problems(english, good) == []
+    for broken in [
+        good.replace("$o = i - k + 1$", "o = i - k + 1"),
+        good.replace("`conv2d`", "`Conv2d`"),
+        good.replace("03_padding.ipynb", "03.ipynb"),
+        good.replace("<sec-pad>", "<sec-padding>"),
+    ]:
+        assert i18n_markup.markup_problems(english, broken), broken
+
+
+# --- a changed English sentence makes the Chinese build complain ----------------------
+
+CONF = """
+extensions = ["myst_nb", "editions"]
+import sys; sys.path.insert(0, {ext!r})
+myst_enable_extensions = ["dollarmath", "colon_fence"]
+nb_execution_mode = "off"
+locale_dirs = ["locales"]
+gettext_compact = False
+gettext_location = False
+"""
+PAGE = """\
+(sec-intro)=
+# Padding
+
+Output $i$ sees inputs $i$ to $i + k - 1$, see {ref}`the intro <sec-intro>`.
+
+```{admonition} Solution
+:class: dropdown
+The output has $n - k + 1$ entries.
+```
+"""
+NOTEBOOK_MARKDOWN = "A notebook paragraph about `conv2d`."
+TRANSLATIONS = {
+    "Padding": "填充",
+    "Output $i$ sees inputs $i$ to $i + k - 1$, see {ref}`the intro <sec-intro>`.":
+        "输出 $i$ 看到输入 $i$ 到 $i + k - 1$，见{ref}`引言 <sec-intro>`。",
+    "Solution": "解答",
+    "The output has $n - k + 1$ entries.": "输出有 $n - k + 1$ 个元素。",
+    "Notebook": "笔记本",
+    NOTEBOOK_MARKDOWN: "关于 `conv2d` 的一段笔记本文字。",
+}
+
+
+def _notebook(markdown: str) -> str:
+    cells = [
+        {"cell_type": "markdown", "id": "prose", "metadata": {},
+         "source": "# Notebook\n\n" + markdown},
+        {"cell_type": "code", "id": "code", "metadata": {}, "execution_count": 1,
+         "source": "1 + 1",
+         "outputs": [{"output_type": "execute_result", "execution_count": 1,
+                      "metadata": {}, "data": {"text/plain": "2"}}]},
+    ]
+    metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                               "language": "python"},
+                "language_info": {"name": "python"}}
+    return json.dumps({"cells": cells, "metadata": metadata, "nbformat": 4,
+                       "nbformat_minor": 5})
+
+
+def _sphinx(book: Path, builder: str, out: str, *options: str):
+    return subprocess.run(
+        [BIN / "sphinx-build", "-b", builder, "-W", "--keep-going", "-q", *options,
+         "-d", str(book.parent / "out" / f"doctrees-{out}"), str(book),
+         str(book.parent / "out" / out)],
+        capture_output=True, text=True,
+    )
+
+
+def _extract(book: Path) -> None:
+    """What `make translations` does: gettext builder, then sphinx-intl."""
+    extracted = _sphinx(book, "gettext", "gettext")
+    assert extracted.returncode == 0, extracted.stderr
+    subprocess.run([BIN / "sphinx-intl", "update", "-p", str(book.parent / "out" / "gettext"),
+                    "-d", str(book / "locales"), "-l", "zh_CN", "-w", "0"],
+                   check=True, capture_output=True)
+
+
+@pytest.fixture
+def small_book(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "conf.py").write_text(CONF.format(ext=str(EXT)))
+    (book / "index.md").write_text(PAGE + "\n```{toctree}\nnotebook\n```\n")
+    (book / "notebook.ipynb").write_text(_notebook(NOTEBOOK_MARKDOWN))
+    _extract(book)
+    catalogs = sorted((book / "locales").rglob("*.po"))
+    assert [p.stem for p in catalogs] == ["index", "notebook"]
+    for path in catalogs:
+        catalog = i18n.read(path)
+        for message in catalog:
+            if message.id:
+                message.string = TRANSLATIONS[message.id]
+        i18n.write(catalog, path)
+    return book
+
+
+def test_changed_english_sentence_is_reported_until_translated(small_book):
+    book = small_book
+    zh = ["-D", "language=zh_CN"]
+    built = _sphinx(book, "html", "zh", *zh)
+    assert built.returncode == 0, built.stderr
+    page = (book.parent / "out" / "zh" / "notebook.html").read_text(encoding="utf8")
+    assert "一段笔记本文字" in page and "edition-switch" in page
+
+    # one English sentence changes: the Chinese build fails and names it
+    changed = "A notebook paragraph about `conv2d` and `conv1d`."
+    (book / "notebook.ipynb").write_text(_notebook(changed))
+    built = _sphinx(book, "html", "zh", *zh)
+    assert built.returncode != 0
+    assert "untranslated" in built.stderr and "notebook.ipynb" in built.stderr, built.stderr
+    assert "and `conv1d`" in built.stderr
+
+    # after `make translations` the old translation is kept but marked fuzzy: still reported
+    _extract(book)
+    catalog = i18n.read(book / "locales" / "zh_CN" / "LC_MESSAGES" / "notebook.po")
+    entry = catalog.get(changed)
+    assert entry is not None and entry.fuzzy and entry.string == TRANSLATIONS[NOTEBOOK_MARKDOWN]
+    built = _sphinx(book, "html", "zh", *zh)
+    assert built.returncode != 0 and "stale translation" in built.stderr, built.stderr
+
+    # updating the translation (and dropping the fuzzy flag) makes the build clean again
+    entry.string = "关于 `conv2d` 和 `conv1d` 的一段笔记本文字。"
+    entry.flags.discard("fuzzy")
+    i18n.write(catalog, book / "locales" / "zh_CN" / "LC_MESSAGES" / "notebook.po")
+    built = _sphinx(book, "html", "zh", *zh)
+    assert built.returncode == 0, built.stderr
+
+
+# --- the built book: both editions ------------------------------------------------------
+
+built = pytest.mark.skipif(
+    not (HTML / "zh" / "index.html").exists(), reason="the book is not built: run `make book`"
+)
+
+
+def english_pages() -> list[Path]:
+    skip = {"_static", "_sources", "_images", "zh", "_vendor"}
+    return sorted(p.relative_to(HTML) for p in HTML.rglob("*.html")
+                  if not skip & set(p.relative_to(HTML).parts))
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+        self.switch: list[str] = []
+        self.text: list[str] = []
+        self.images: list[str] = []
+        self.lang = None
+        self._in_switch = self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag == "html":
+            self.lang = attrs.get("lang")
+        if tag == "nav" and "edition-switch" in (attrs.get("class") or ""):
+            self._in_switch = 1
+        if tag == "a" and attrs.get("href"):
+            (self.switch if self._in_switch else self.links).append(attrs["href"])
+        if tag == "img" and attrs.get("src"):
+            self.images.append(attrs["src"])
+        if tag in ("script", "style"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag == "nav":
+            self._in_switch = 0
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.text.append(data)
+
+
+def parse(path: Path) -> _Links:
+    parser = _Links()
+    parser.feed(path.read_text(encoding="utf8"))
+    return parser
+
+
+@pytest.mark.browser
+@built
+def test_every_english_page_has_its_chinese_page_and_switch():
+    pages = english_pages()
+    assert len(pages) > 40
+    for page in pages:
+        english, chinese = HTML / page, HTML / "zh" / page
+        assert chinese.exists(), f"no Chinese page for {page}"
+        en, zh = parse(english), parse(chinese)
+        assert zh.lang == "zh-CN" and en.lang == "en", (page, en.lang, zh.lang)
+        assert [(english.parent / href).resolve() for href in en.switch] == [chinese.resolve()]
+        assert [(chinese.parent / href).resolve() for href in zh.switch] == [english.resolve()]
+
+
+@pytest.mark.browser
+@built
+def test_links_with_an_anchor_land_on_it_in_both_editions():
+    """Translated headings keep the English anchors that links point to."""
+    missing = []
+    cache: dict[Path, set[str]] = {}
+    for edition in (HTML, HTML / "zh"):
+        for page in english_pages():
+            source = edition / page
+            for href in parse(source).links:
+                if "://" in href or "#" not in href or href.startswith("#"):
+                    continue
+                target, anchor = href.split("#", 1)
+                path = (source.parent / target).resolve()
+                if path.suffix != ".html" or not anchor:
+                    continue
+                if path not in cache:
+                    cache[path] = parse(path).ids if path.exists() else set()
+                if anchor not in cache[path]:
+                    missing.append(f"{source.relative_to(HTML)} -> {href}")
+    assert not missing, "\n".join(missing[:20])
+
+
+@pytest.mark.browser
+@built
+def test_both_editions_show_the_same_outputs():
+    """One source of numbers: a chapter's figures and printed outputs are the same files
+    and the same text in both editions."""
+    for page in sorted((HTML / "chapters").glob("*.html")):
+        rel = page.relative_to(HTML)
+        en, zh = parse(page), parse(HTML / "zh" / rel)
+        assert [Path(src).name for src in en.images] == [Path(src).name for src in zh.images]
+        outputs = re.compile(r'<div class="output[^"]*">.*?</div>', re.S)
+        en_out = outputs.findall(page.read_text(encoding="utf8"))
+        zh_out = outputs.findall((HTML / "zh" / rel).read_text(encoding="utf8"))
+        assert en_out == zh_out, rel
+
+
+@pytest.mark.browser
+@built
+def test_the_served_font_holds_every_chinese_character_of_the_chinese_pages():
+    import cjk_font
+
+    in_font = cjk_font.font_characters()
+    missing: dict[str, str] = {}
+    for page in english_pages():
+        text = "".join(parse(HTML / "zh" / page).text)
+        for char in set(cjk_font.CJK.findall(text)) - in_font:
+            missing.setdefault(char, str(page))
+    assert not missing, f"not in the font (run tools/cjk_font.py): {missing}"
+
+
+@pytest.mark.browser
+@built
+def test_chinese_pages_are_translated():
+    """Most of a chapter's words are Chinese in the Chinese edition (the build itself
+    fails on any untranslated paragraph; this checks that the build used the catalogs)."""
+    for page in sorted((HTML / "zh" / "chapters").glob("*.html")):
+        text = "".join(parse(page).text)
+        cjk = len(i18n.CJK.findall(text))
+        assert cjk > 1000, f"{page.name}: only {cjk} Chinese characters"
+
