@@ -25,7 +25,8 @@ from collections import Counter
 
 # The order matters: a role's backticks and a display equation's dollars are matched
 # before the plain inline-code and inline-math patterns could take them apart.
-_ROLE = re.compile(r"\{(?P<role>[\w:-]+)\}`(?P<body>[^`]*)`")
+# (a code span that shows a role's name, `` `{admonition}` ``, is not a role)
+_ROLE = re.compile(r"(?<!`)\{(?P<role>[\w:-]+)\}`(?P<body>[^`]*)`")
 _DISPLAY_MATH = re.compile(r"\$\$.+?\$\$", re.DOTALL)
 _INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s)[^$\n]+?(?<![\s\\])\$(?!\$)")
 _CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
@@ -80,6 +81,9 @@ def markup_problems(message: str, translation: str) -> list[str]:
     source, target = Counter(frozen_parts(message)), Counter(frozen_parts(translation))
     problems = [f"missing {part}" for part in (source - target).elements()]
     problems += [f"added {part}" for part in (target - source).elements()]
+    if re.match(r"\d+\. ", translation):
+        # Sphinx parses a translated heading on its own, where "1. Title" is a list
+        problems.append(r"starts like a numbered list: write 1\. for a heading's number")
     if _open_emphasis(translation) > _open_emphasis(message):
         problems.append(
             "a ** or * is shown as text: CommonMark does not close emphasis between a"
