@@ -65,6 +65,13 @@ def toc_pages() -> list[str]:
 
 PAGES = toc_pages()
 CHAPTERS = [page for page in PAGES if page.startswith("chapters/")]
+# The Chinese edition (docs/_ext/editions.py): the same pages under zh/
+ZH_PAGES = [f"zh/{page}" for page in PAGES]
+CHECK_LABELS = {"en": ("Show checks", "Hide checks"), "zh": ("显示检查", "隐藏检查")}
+
+
+def check_labels(path: str) -> tuple[str, str]:
+    return CHECK_LABELS["zh" if path.startswith("zh/") else "en"]
 
 
 # --- fixtures: a local server and a browser that can reach nothing else ---------------
@@ -270,7 +277,9 @@ def check_page(v: Visit, path: str) -> dict:
     checks = page.evaluate(CHECKS_REPORT)
     found["checks"] = len(checks)
     for check in checks:
-        assert check["folded"] and check["label"] == "Show checks", f"{path}: check cell {check}"
+        assert check["folded"] and check["label"] == check_labels(path)[0], (
+            f"{path}: check cell {check}"
+        )
 
     found["toggles"] = open_every_toggle(page, path)
 
@@ -326,12 +335,12 @@ def open_every_toggle(page, path: str) -> int:
 # --- the tests ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("path", PAGES + ZH_PAGES)
 def test_page_renders_offline(visit, path):
     if not (HTML / f"{path}.html").exists():
         pytest.skip(f"{path} is listed in _toc.yml but not built")
     found = check_page(visit(f"{path}.html"), path)
-    if path in CHAPTERS:
+    if path.removeprefix("zh/") in CHAPTERS:
         # every chapter has math and folded exercise solutions
         assert found["math"] > 0, f"{path}: no math on the page"
         assert found["toggles"] > 0, f"{path}: no folded solution"
@@ -370,21 +379,24 @@ def check_cells_in_notebooks() -> dict[str, int]:
     return counts
 
 
-def test_check_cells_are_folded_and_labelled(visit):
-    """Every check cell of the notebooks is in the book, folded behind "Show checks",
-    and opens on click."""
+@pytest.mark.parametrize("edition", ["", "zh/"])
+def test_check_cells_are_folded_and_labelled(visit, edition):
+    """Every check cell of the notebooks is in the book, folded behind "Show checks"
+    (显示检查 in the Chinese edition), and opens on click."""
     counts = {page: n for page, n in check_cells_in_notebooks().items() if n}
     if not counts:
         pytest.skip("no chapter has a cell tagged `check`")
-    for path, expected in counts.items():
+    for page, expected in counts.items():
+        path = edition + page
+        show, hide = check_labels(path)
         v = visit(f"{path}.html")
         checks = v.page.evaluate(CHECKS_REPORT)
         assert len(checks) == expected, f"{path}: {len(checks)} check cells, {expected} tagged"
-        assert all(c["folded"] and c["label"] == "Show checks" for c in checks), checks
+        assert all(c["folded"] and c["label"] == show for c in checks), checks
         first = v.page.locator("article .cell.tag_check details").first
         first.locator("summary").click()
         v.page.wait_for_function("el => el.open", arg=first.element_handle())
-        assert first.locator("summary .expanded").inner_text().strip() == "Hide checks"
+        assert first.locator("summary .expanded").inner_text().strip() == hide
         assert first.locator("pre").first.is_visible()
 
 
@@ -402,19 +414,22 @@ MARK_CJK = """term => {
 }"""
 
 
-def test_chinese_glyphs_are_drawn_with_the_served_font(visit):
-    """The glossary's 互相关 is drawn with the font the book serves
-    (_static/fonts/cjk-subset.woff2), whatever fonts the machine has: Chromium reports
-    which font drew the glyphs of an element."""
-    v = visit("docs/glossary.html")
+@pytest.mark.parametrize(
+    "path, term", [("docs/glossary", CJK_TERM), ("zh/chapters/03_padding_stride_dilation", "步幅")]
+)
+def test_chinese_glyphs_are_drawn_with_the_served_font(visit, path, term):
+    """Chinese text (the glossary's 互相关; a whole page of the Chinese edition) is drawn
+    with the font the book serves (_static/fonts/cjk-subset.woff2), whatever fonts the
+    machine has: Chromium reports which font drew the glyphs of an element."""
+    v = visit(f"{path}.html")
     page = v.page
     loaded = page.evaluate(
         "t => document.fonts.load('16px \"Convolution Book CJK\"', t).then(f => f.length)",
-        CJK_TERM,
+        term,
     )
     assert loaded >= 1, "the CJK font did not load"
-    probe = page.evaluate(MARK_CJK, CJK_TERM)
-    assert probe, f"{CJK_TERM} is not on the glossary page"
+    probe = page.evaluate(MARK_CJK, term)
+    assert probe, f"{term} is not on {path}"
     cdp = v.context.new_cdp_session(page)
     cdp.send("DOM.enable")
     cdp.send("CSS.enable")
@@ -422,6 +437,53 @@ def test_chinese_glyphs_are_drawn_with_the_served_font(visit):
     node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": f"#{probe}"})["nodeId"]
     fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
     served = [f for f in fonts if f.get("isCustomFont")]
-    assert served and sum(f["glyphCount"] for f in served) >= len(CJK_TERM), fonts
+    assert served and sum(f["glyphCount"] for f in served) >= len(term), fonts
+    assert not v.blocked, v.blocked
+    assert not v.errors, v.errors
+
+
+# --- the Chinese edition ----------------------------------------------------------------
+
+# The words of the Chinese articles readers come from: each must lead somewhere.
+ARTICLE_WORDS = ["批标准化", "正则化", "零初始化", "卷积运算", "一维卷积", "二维卷积",
+                 "三维卷积", "大模型", "池化"]
+
+
+def search_results(visit, query: str) -> list[str]:
+    v = visit(f"zh/search.html?q={query}")
+    # the summary line appears when the search has finished, with or without results
+    v.page.locator("#search-results p.search-summary").wait_for(timeout=TIMEOUT_MS)
+    links = [a.get_attribute("href") or ""
+             for a in v.page.locator("#search-results ul.search li a").all()]
+    assert not v.blocked, v.blocked
+    assert not v.errors, v.errors
+    return links
+
+
+@pytest.mark.parametrize("query, page", [("步幅", "03_padding_stride_dilation"),
+                                         ("卷积", "01_what_is_convolution"),
+                                         ("感受野", "03_padding_stride_dilation"),
+                                         ("读者指南", "readers_guide")])
+def test_chinese_search_finds_the_chapter(visit, query, page):
+    links = search_results(visit, query)
+    assert any(page in link for link in links), (query, links)
+
+
+@pytest.mark.parametrize("query", ARTICLE_WORDS)
+def test_chinese_search_finds_the_articles_words(visit, query):
+    links = search_results(visit, query)
+    assert links, f"searching the Chinese edition for {query} finds nothing"
+
+
+def test_language_switch_goes_to_the_same_page_and_back(visit):
+    page = "chapters/03_padding_stride_dilation.html"
+    v = visit(page)
+    v.page.locator("nav.edition-switch a", has_text="中文").click()
+    v.page.wait_for_url(f"**/zh/{page}")
+    assert "填充" in v.page.locator("article h1").first.inner_text()
+    v.page.locator("nav.edition-switch a", has_text="English").click()
+    v.page.wait_for_url(f"**/{page}")
+    assert "/zh/" not in v.page.url
+    assert "Padding" in v.page.locator("article h1").first.inner_text()
     assert not v.blocked, v.blocked
     assert not v.errors, v.errors

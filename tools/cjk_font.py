@@ -3,8 +3,9 @@
 The book writes Chinese terms beside the English ones (互相关, 步幅, ...). A reader's
 machine without CJK fonts would draw them as empty boxes, so the book serves its own font
 (``_static/fonts/cjk-subset.woff2``, used by ``_static/cjk.css`` for CJK characters only).
-It holds only the characters that the book's sources contain (a few kilobytes instead of
-the full font's 16 MB). Run this after adding Chinese text to a chapter or page; the test
+It holds only the characters that the book's sources, the Chinese edition's catalogs and
+its interface contain (a few hundred kilobytes instead of the full font's 16 MB). Run
+this after adding Chinese text to a chapter, page or translation; the test
 ``tests/test_notebook_style.py`` fails while a character is missing from the font.
 
 Needs the full font, only here (not to build or read the book): on Debian/Ubuntu
@@ -28,7 +29,15 @@ SOURCE_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 SOURCE_FONT_NAME = "Noto Sans CJK SC"  # one face of the collection
 # The ranges of _static/cjk.css's unicode-range: CJK punctuation, ideographs, full-width forms
 CJK = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
-SOURCES = ["intro.md", "_toc.yml", "docs/**/*.md", "chapters/*.ipynb", "convlib/**/*.py"]
+# The English edition's sources, the Chinese edition's catalogs (tools/i18n.py), and the
+# Chinese edition's interface text: the buttons, labels and search messages that Sphinx and
+# the theme translate themselves (in its zh_CN catalogs, found relative to each package).
+SOURCES = ["intro.md", "_toc.yml", "docs/**/*.md", "chapters/*.ipynb", "convlib/**/*.py",
+           "locales/**/*.po", "tools/i18n.py", "docs/_ext/*.py"]
+INTERFACE = [("sphinx", "locale/zh_CN/LC_MESSAGES/sphinx.po"),
+             ("sphinx", "locale/zh_CN/LC_MESSAGES/sphinx.js"),
+             ("sphinx_book_theme",
+              "theme/sphinx_book_theme/static/locales/zh_CN/LC_MESSAGES/booktheme.po")]
 
 
 def notebook_text(path: Path) -> str:
@@ -45,9 +54,25 @@ def notebook_text(path: Path) -> str:
     return "\n".join(parts)
 
 
+def interface_text() -> str:
+    """The zh_CN translations of Sphinx's and the theme's interface (msgstr only)."""
+    import importlib.util
+
+    parts = []
+    for package, name in INTERFACE:
+        path = Path(importlib.util.find_spec(package).origin).parent / name
+        text = path.read_text(encoding="utf8")
+        if path.suffix == ".js":  # "English": "\u4e2d\u6587" pairs, escaped
+            text = text.encode("ascii", "backslashreplace").decode("unicode_escape")
+            parts += re.findall(r'": "(.*)",?$', text, re.M)
+        else:
+            parts += re.findall(r'^msgstr "(.*)"$', text, re.M)
+    return "\n".join(parts)
+
+
 def book_characters(root: Path = ROOT) -> set[str]:
-    """The CJK characters in the book's sources."""
-    chars: set[str] = set()
+    """The CJK characters in the book's sources and the Chinese edition's interface."""
+    chars: set[str] = set(CJK.findall(interface_text()))
     for pattern in SOURCES:
         for path in sorted(root.glob(pattern)):
             text = notebook_text(path) if path.suffix == ".ipynb" else path.read_text("utf8")
