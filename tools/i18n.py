@@ -13,6 +13,7 @@ Code, executed outputs, figures and widgets come from the one set of notebooks.
                                              or fuzzy message, or a translation that lost a
                                              formula, code span or link target
     python tools/i18n.py export PAGE.po      the messages still to translate, as blocks
+                                             (--all: every message, to revise)
     python tools/i18n.py import PAGE.po F    write translated blocks back (checked)
     python tools/i18n.py config              write the Chinese edition's _config.yml
                                              (used by ``make book``)
@@ -144,9 +145,11 @@ def check(paths: list[Path] | None = None) -> int:
     return 1 if found else 0
 
 
-def export(path: Path) -> None:
+def export(path: Path, everything: bool = False) -> None:
     for number, message in enumerate(read(path)):
-        if message.id and (not message.string or message.fuzzy):
+        if everything and message.id and has_prose(message.id):
+            print(f"@@ {number}\n{message.id}\n@@ zh\n{message.string}")
+        elif message.id and (not message.string or message.fuzzy):
             print(f"@@ {number}{' stale' if message.fuzzy else ''}\n{message.id}\n"
                   f"@@ zh\n{message.string if message.fuzzy else ''}")
 
@@ -225,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("config")
     exporter = sub.add_parser("export")
     exporter.add_argument("po", type=Path)
+    exporter.add_argument("--all", action="store_true",
+                          help="every message with prose, translated or not (to revise)")
     importer = sub.add_parser("import")
     importer.add_argument("po", type=Path)
     importer.add_argument("blocks", type=Path)
@@ -238,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "config":
         print(config())
     elif args.command == "export":
-        export(args.po)
+        export(args.po, args.all)
     elif args.command == "import":
         return import_blocks(args.po, args.blocks)
     return 0
