@@ -315,3 +315,52 @@ def test_chinese_pages_are_translated():
         cjk = len(i18n.CJK.findall(text))
         assert cjk > 1000, f"{page.name}: only {cjk} Chinese characters"
 
+
+
+# --- the assignments' Chinese student notebooks -------------------------------------------
+
+
+def _assignments_tool():
+    spec = importlib.util.spec_from_file_location("assignments_tool_zh",
+                                                  ROOT / "tools" / "assignments.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _student_folder(out: Path, source: Path) -> None:
+    """What otter assign hands out, as far as the translation is concerned: the
+    instruction cells, otter's own cells, and a code cell."""
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": text}
+             for _, text in i18n.instruction_cells(source)]
+    cells += [{"cell_type": "markdown", "metadata": {}, "source": text}
+              for text in i18n.OTTER_CELLS]
+    cells.append({"cell_type": "code", "metadata": {}, "execution_count": None,
+                  "outputs": [], "source": "grader.check_all()"})
+    (out / "student").mkdir(parents=True)
+    (out / "student" / source.name).write_text(
+        json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+
+
+@pytest.mark.parametrize("source", i18n.assignment_notebooks(),
+                         ids=[p.parent.name for p in i18n.assignment_notebooks()])
+def test_chinese_student_notebook_is_translated_and_refuses_a_stale_cell(
+        source, tmp_path, monkeypatch):
+    tool = _assignments_tool()
+    _student_folder(tmp_path, source)
+    path = tool.chinese_student_copy(source.parent, tmp_path)
+    cells = json.loads(path.read_text(encoding="utf8"))["cells"]
+    prose = [c for c in cells if c["cell_type"] == "markdown"]
+    assert prose and all(i18n.CJK.search("".join(c["source"])) for c in prose)
+    assert ["".join(c["source"]) for c in cells if c["cell_type"] == "code"] == [
+        "grader.check_all()"]
+
+    # one instruction changes its English text: the Chinese notebook is not built
+    catalog = i18n.read(i18n.assignment_catalog(source))
+    first = next(m for m in catalog if m.id)
+    first.flags.add("fuzzy")
+    stale = tmp_path / "stale.po"
+    i18n.write(catalog, stale)
+    monkeypatch.setattr(i18n, "assignment_catalog", lambda notebook: stale)
+    with pytest.raises(SystemExit, match="no current Chinese translation"):
+        tool.chinese_student_copy(source.parent, tmp_path)

@@ -125,8 +125,52 @@ def build(folder: Path) -> Path:
             f"otter assign failed for {folder.name}:\n"
             f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         )
-    print(f"built {out.relative_to(ROOT)}", flush=True)
+    chinese_student_copy(folder, out)
+    print(f"built {out.relative_to(ROOT)} (student, student-zh, autograder)", flush=True)
     return out
+
+
+QUESTION_MARK = "<!-- BEGIN QUESTION -->\n\n"  # otter's wrapper of a hand-graded question
+
+
+def chinese_student_copy(folder: Path, out: Path) -> Path:
+    """The student notebook with its instructions in Chinese, in ``out/student-zh``.
+
+    Every markdown cell is replaced by its translation (locales/zh_CN, tools/i18n.py);
+    code cells stay as they are. A cell whose translation is missing or stale stops the
+    build with the cell's text, as a stale translation stops ``make book``.
+    """
+    sys.path.insert(0, str(ROOT / "tools"))
+    import i18n
+
+    source = source_notebook(folder)
+    translations = i18n.translated_messages(i18n.assignment_catalog(source),
+                                            i18n.OTTER_CATALOG)
+    english_dir, chinese_dir = out / "student", out / "student-zh"
+    shutil.rmtree(chinese_dir, ignore_errors=True)
+    shutil.copytree(english_dir, chinese_dir)
+    path = chinese_dir / source.name
+    notebook = json.loads(path.read_text(encoding="utf8"))
+    missing = []
+    for cell in notebook["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] != "markdown" or text.strip() in ("", "<!-- END QUESTION -->"):
+            continue
+        marker = QUESTION_MARK if text.startswith(QUESTION_MARK) else ""
+        body = text.removeprefix(marker)
+        if body not in translations:
+            missing.append(body)
+            continue
+        cell["source"] = (marker + translations[body]).splitlines(keepends=True)
+    if missing:
+        catalog = i18n.assignment_catalog(source)
+        shown = catalog.relative_to(ROOT) if catalog.is_relative_to(ROOT) else catalog
+        raise SystemExit(
+            f"{folder.name}: {len(missing)} cell(s) of the student notebook have no current "
+            f"Chinese translation (run `make translations`, then translate {shown}); "
+            f"the first: {missing[0][:120]!r}")
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf8")
+    return path
 
 
 def solution_lines(source: Path) -> set[str]:
@@ -147,18 +191,27 @@ def solution_lines(source: Path) -> set[str]:
 
 
 def check_student_copy(folder: Path, out: Path) -> None:
-    """The handed-out folder holds the notebook only: no solution, no hidden test."""
-    student = out / "student"
-    nb_path = student / source_notebook(folder).name
-    text = nb_path.read_text()
-    leaked = [line for line in solution_lines(source_notebook(folder)) if line in text]
-    if leaked:
-        raise AssertionError(f"{nb_path} contains solution text: {leaked[:3]}")
-    if "BEGIN SOLUTION" in text or "hidden=True" in text or "hidden: true" in text:
-        raise AssertionError(f"{nb_path} contains solution or hidden-test markers")
-    for path in student.rglob("*.py"):
-        if "hidden=True" in path.read_text():
-            raise AssertionError(f"{path} contains a hidden test")
+    """The handed-out folders (English and Chinese) hold the notebook only: no solution,
+    no hidden test; the Chinese notebook's code cells are the English notebook's."""
+    for student in (out / "student", out / "student-zh"):
+        nb_path = student / source_notebook(folder).name
+        text = nb_path.read_text(encoding="utf8")
+        leaked = [line for line in solution_lines(source_notebook(folder)) if line in text]
+        if leaked:
+            raise AssertionError(f"{nb_path} contains solution text: {leaked[:3]}")
+        if "BEGIN SOLUTION" in text or "hidden=True" in text or "hidden: true" in text:
+            raise AssertionError(f"{nb_path} contains solution or hidden-test markers")
+        for path in student.rglob("*.py"):
+            if "hidden=True" in path.read_text():
+                raise AssertionError(f"{path} contains a hidden test")
+
+    def code_cells(path: Path) -> list[str]:
+        cells = json.loads(path.read_text(encoding="utf8"))["cells"]
+        return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+
+    name = source_notebook(folder).name
+    if code_cells(out / "student" / name) != code_cells(out / "student-zh" / name):
+        raise AssertionError(f"{folder.name}: the Chinese notebook's code differs")
 
 
 # --------------------------------------------------------------------------- judge

@@ -18,6 +18,12 @@ Code, executed outputs, figures and widgets come from the one set of notebooks.
     python tools/i18n.py config              write the Chinese edition's _config.yml
                                              (used by ``make book``)
 
+The assignments' instructions are translated the same way, a markdown cell per message,
+in ``locales/zh_CN/LC_MESSAGES/assignments/<NN_topic>.po`` (``update`` extracts them; the
+cells of solution blocks are left out, so a translation cannot leak a solution).
+``tools/assignments.py build`` writes the Chinese student notebook next to the English
+one, and refuses while a cell's translation is missing or stale.
+
 A block of ``export`` is the message's number, its English text, and the translation
 (empty, or the old one for a stale message) after a ``@@ zh`` line::
 
@@ -34,6 +40,7 @@ message without prose (a display equation) is filled in by ``update`` itself.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import subprocess
@@ -80,6 +87,68 @@ def po_files() -> list[Path]:
     return sorted(MESSAGES.rglob("*.po"))
 
 
+ASSIGNMENTS = ROOT / "assignments"
+
+
+def assignment_notebooks() -> list[Path]:
+    return sorted(ASSIGNMENTS.glob("[0-9][0-9]_*/*.ipynb"))
+
+
+def instruction_cells(notebook: Path) -> list[tuple[str, str]]:
+    """(cell id, text) of an assignment's markdown cells, except those of solution blocks
+    (between otter's ``# BEGIN SOLUTION`` and ``# END SOLUTION`` raw cells)."""
+    cells, in_solution = [], False
+    for cell in json.loads(notebook.read_text(encoding="utf8"))["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "raw" and text.startswith("# BEGIN SOLUTION"):
+            in_solution = True
+        elif cell["cell_type"] == "raw" and text.startswith("# END SOLUTION"):
+            in_solution = False
+        elif cell["cell_type"] == "markdown" and not in_solution and text.strip():
+            cells.append((cell.get("id", ""), text))
+    return cells
+
+
+def assignment_catalog(notebook: Path) -> Path:
+    return MESSAGES / "assignments" / f"{notebook.parent.name}.po"
+
+
+# The cells that otter assign writes into every student notebook (otter-grader 6; the last
+# one ends with the `export_cell: instructions` of the assignments' configuration). If
+# otter's wording changes, building the Chinese notebooks says which cell has no
+# translation, and this list is where to update it.
+OTTER_CELLS = [
+    "_Type your answer here, replacing this text._",
+    "---\n\nTo double-check your work, the cell below will rerun all of the autograder tests.",
+    "## Submission\n\nMake sure you have run all cells in your notebook in order before running"
+    " the cell below, so that all images/graphs appear in the output. The cell below will"
+    " generate a zip file for you to submit. **Please save before exporting!**\n\n"
+    "Run this cell to save your work as a zip file, then submit that zip.",
+]
+OTTER_CATALOG = MESSAGES / "assignments" / "otter.po"
+
+
+def update_assignments() -> None:
+    """The assignments' markdown cells, merged into their catalogs as sphinx-intl would:
+    a new cell comes in empty, a changed one keeps its old translation, marked fuzzy."""
+    for notebook in assignment_notebooks():
+        template = Catalog(locale=None, project=notebook.parent.name)
+        for cell_id, text in instruction_cells(notebook):
+            template.add(text, auto_comments=[f"cell {cell_id}"])
+        path = assignment_catalog(notebook)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        catalog = read(path) if path.exists() else Catalog(locale=LANGUAGE,
+                                                             project=notebook.parent.name)
+        catalog.update(template)
+        write(catalog, path)
+    template = Catalog(locale=None, project="otter")
+    for text in OTTER_CELLS:
+        template.add(text, auto_comments=["written by otter assign"])
+    catalog = read(OTTER_CATALOG) if OTTER_CATALOG.exists() else Catalog(locale=LANGUAGE)
+    catalog.update(template)
+    write(catalog, OTTER_CATALOG)
+
+
 def update() -> None:
     """Extract the English messages and merge them into the catalogs."""
     shutil.rmtree(GETTEXT, ignore_errors=True)
@@ -96,7 +165,10 @@ def update() -> None:
          "-l", LANGUAGE, "-w", "0"],
         check=True, stdout=subprocess.DEVNULL,
     )
+    update_assignments()
     templates = {p.relative_to(GETTEXT).with_suffix(".po") for p in GETTEXT.rglob("*.pot")}
+    templates |= {assignment_catalog(nb).relative_to(MESSAGES) for nb in assignment_notebooks()}
+    templates.add(OTTER_CATALOG.relative_to(MESSAGES))
     for path in po_files():
         if path.relative_to(MESSAGES) not in templates:
             print(f"removed {path.relative_to(ROOT)} (its page is gone)")
@@ -189,6 +261,12 @@ def search_words() -> list[str]:
              if line and not line[0].isspace() and CJK.search(line)]
     extra = SEARCH_WORDS.read_text(encoding="utf8").split()
     return sorted(set(terms + extra))
+
+
+def translated_messages(*paths: Path) -> dict[str, str]:
+    """English text -> translation, for the messages translated and not stale."""
+    return {m.id: m.string for path in paths if path.exists() for m in read(path)
+            if m.id and m.string and not m.fuzzy}
 
 
 def config() -> Path:
