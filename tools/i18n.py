@@ -279,6 +279,9 @@ def config() -> Path:
     sphinx["local_extensions"] = {
         name: str(ROOT / folder) for name, folder in sphinx["local_extensions"].items()
     }
+    sphinx["config"]["templates_path"] = [
+        str(ROOT / folder) for folder in sphinx["config"].get("templates_path", [])
+    ]
     sphinx["config"].update(
         language=LANGUAGE,
         locale_dirs=[str(LOCALES)],

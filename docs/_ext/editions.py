@@ -29,6 +29,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from i18n_markup import has_prose
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
@@ -74,8 +75,10 @@ def add_switch(app: Sphinx, pagename: str, templatename: str, context: dict, doc
         else:
             links.append(f'<a href="{href}" hreflang="{code}" lang="{code}">{LABEL[language]}</a>')
             alternates.append(f'<link rel="alternate" hreflang="{code}" href="{href}" />')
-    switch = '<nav class="edition-switch" aria-label="Edition">' + " · ".join(links) + "</nav>"
-    context["body"] = switch + context.get("body", "")
+    # shown by _templates/layout.html, above the article
+    context["edition_switch"] = (
+        '<nav class="edition-switch" aria-label="Edition">' + " · ".join(links) + "</nav>"
+    )
     context["metatags"] = context.get("metatags", "") + "\n".join(alternates)
 
 
@@ -130,7 +133,33 @@ class ReportUntranslated(SphinxTransform):
                                subtype="untranslated")
 
 
+def translate_toc_captions(app: Sphinx, doctree: nodes.document) -> None:
+    """The part captions of the table of contents (_toc.yml), in the Chinese edition.
+
+    sphinx-external-toc inserts the root page's toctrees after Sphinx has translated the
+    page, so their captions ("Part I: ...") are translated here, from the root page's
+    catalog, where the gettext builder put them.
+    """
+    if edition(app) != CHINESE:
+        return
+    toctrees = list(doctree.findall(addnodes.toctree))
+    if not toctrees:
+        return
+    catalog = catalog_for(app, app.env.docname)
+    for toctree in toctrees:
+        caption = toctree.get("caption")
+        if not caption:
+            continue
+        entry = catalog.get(caption) if catalog is not None else None
+        if entry is None or not entry.string or entry.fuzzy:
+            logger.warning("untranslated (new or changed English text): %r", caption,
+                           location=toctree, type="i18n", subtype="untranslated")
+            continue
+        toctree["caption"] = entry.string
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", add_switch)
+    app.connect("doctree-read", translate_toc_captions)
     app.add_transform(ReportUntranslated)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
