@@ -28,6 +28,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
+from docutils import nodes
 from i18n_markup import has_prose
 from sphinx import addnodes
 from sphinx.application import Sphinx
