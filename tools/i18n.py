@@ -274,6 +274,10 @@ def config() -> Path:
     settings = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf8"))
     settings["title"] = "卷积神经网络中的卷积"
     settings["author"] = "convolution-book 作者"
+    settings["html"]["extra_footer"] = (
+        '© 2026 convolution-book 作者。文字与图片：'
+        '<a href="https://creativecommons.org/licenses/by-sa/4.0/">CC BY-SA 4.0</a>；代码：MIT。'
+    )
     sphinx = settings["sphinx"]
     # local extensions are found relative to this file's folder
     sphinx["local_extensions"] = {
@@ -286,6 +290,10 @@ def config() -> Path:
         language=LANGUAGE,
         locale_dirs=[str(LOCALES)],
         html_search_language="zh",
+        # the theme's copyright line has no Chinese; the footer above says it
+        html_show_copyright=False,
+        nb_code_prompt_show="显示代码单元格",
+        nb_code_prompt_hide="隐藏代码单元格",
         # jieba splits the pages' text into words for the search index; this list
         # keeps the book's terms whole (步幅, 感受野, 批量规范化, ...)
         html_search_options={"dict": str(ZH_BUILD / "search_words.txt")},

@@ -65,6 +65,35 @@ def other_page(pagename: str, this: str, other: str) -> str:
     return f"{site_root}{FOLDER[other]}{pagename}.html"
 
 
+# The theme's buttons whose labels its own zh_CN catalog lacks
+BUTTONS_ZH = {
+    "Repository": "代码仓库",
+    "Source repositories": "源代码仓库",
+    "Suggest edit": "建议修改",
+    "Open issue": "提交问题",
+    "Open an issue": "提交问题",
+    "Show source": "查看源码",
+    "Launch interactive content": "启动交互式内容",
+}
+
+
+def translate_buttons(buttons: list) -> None:
+    """Translate the labels of sphinx-book-theme's header buttons, in place.
+
+    >>> buttons = [{"text": "Repository", "tooltip": "Launch on Binder", "buttons": []}]
+    >>> translate_buttons(buttons); buttons[0]["text"], buttons[0]["tooltip"]
+    ('代码仓库', '在 Binder 上启动')
+    """
+    for button in buttons:
+        for key in ("text", "tooltip", "label"):
+            value = button.get(key)
+            if isinstance(value, str):
+                if value.startswith("Launch on "):
+                    value = f"在 {value.removeprefix('Launch on ')} 上启动"
+                button[key] = BUTTONS_ZH.get(value, value)
+        translate_buttons(button.get("buttons") or [])
+
+
 def add_switch(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     this = edition(app)
     links, alternates = [], []
@@ -81,6 +110,8 @@ def add_switch(app: Sphinx, pagename: str, templatename: str, context: dict, doc
         '<nav class="edition-switch" aria-label="Edition">' + " · ".join(links) + "</nav>"
     )
     context["metatags"] = context.get("metatags", "") + "\n".join(alternates)
+    if this == CHINESE:
+        translate_buttons(context.get("header_buttons") or [])
 
 
 @cache
@@ -160,7 +191,8 @@ def translate_toc_captions(app: Sphinx, doctree: nodes.document) -> None:
 
 
 def setup(app: Sphinx) -> dict:
-    app.connect("html-page-context", add_switch)
+    # after sphinx-book-theme has added its header buttons (priority 500)
+    app.connect("html-page-context", add_switch, priority=900)
     app.connect("doctree-read", translate_toc_captions)
     app.add_transform(ReportUntranslated)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
