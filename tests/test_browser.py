@@ -19,6 +19,7 @@ import functools
 import http.server
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -67,11 +68,14 @@ PAGES = toc_pages()
 CHAPTERS = [page for page in PAGES if page.startswith("chapters/")]
 # The Chinese edition (docs/_ext/editions.py): the same pages under zh/
 ZH_PAGES = [f"zh/{page}" for page in PAGES]
-CHECK_LABELS = {"en": ("Show checks", "Hide checks"), "zh": ("显示检查", "隐藏检查")}
 
 
 def check_labels(path: str) -> tuple[str, str]:
-    return CHECK_LABELS["zh" if path.startswith("zh/") else "en"]
+    """The (show, hide) labels of a check cell's toggle on the page at ``path``."""
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    from check_cells import labels
+
+    return labels("zh_CN" if path.startswith("zh/") else "en")
 
 
 # --- fixtures: a local server and a browser that can reach nothing else ---------------

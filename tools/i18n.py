@@ -53,9 +53,10 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+from editions import CHINESE as LANGUAGE  # noqa: E402
+from editions import UNTRANSLATED_PAGES  # noqa: E402
 from i18n_markup import has_prose, markup_problems  # noqa: E402
 
-LANGUAGE = "zh_CN"
 LOCALES = ROOT / "locales"
 MESSAGES = LOCALES / LANGUAGE / "LC_MESSAGES"
 # Each build has its own output folder (and doctrees: the builders cannot share them).
@@ -67,8 +68,6 @@ ZH_BUILD = ROOT / "_build" / "zh"
 SEARCH_WORDS = LOCALES / LANGUAGE / "search_words.txt"
 GLOSSARY = ROOT / "docs" / "glossary.md"
 CJK = re.compile("[\u3400-\u9fff]")
-# Generated from docstrings, in English in both editions (docs/_ext/editions.py).
-UNTRANSLATED = ["docs/api/generated"]
 BIN = Path(sys.executable).parent
 
 
@@ -139,13 +138,13 @@ def update_assignments() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         catalog = read(path) if path.exists() else Catalog(locale=LANGUAGE,
                                                              project=notebook.parent.name)
-        catalog.update(template)
+        catalog.update(template, update_creation_date=False)
         write(catalog, path)
     template = Catalog(locale=None, project="otter")
     for text in OTTER_CELLS:
         template.add(text, auto_comments=["written by otter assign"])
     catalog = read(OTTER_CATALOG) if OTTER_CATALOG.exists() else Catalog(locale=LANGUAGE)
-    catalog.update(template)
+    catalog.update(template, update_creation_date=False)
     write(catalog, OTTER_CATALOG)
 
 
@@ -158,8 +157,9 @@ def update() -> None:
          "--custom-builder", "gettext", "-W", "-n", "--keep-going", "-q"],
         check=True,
     )
-    for folder in UNTRANSLATED:
-        shutil.rmtree(GETTEXT / folder, ignore_errors=True)
+    for pattern in UNTRANSLATED_PAGES:  # generated from docstrings: stay in English
+        for template in GETTEXT.glob(f"{pattern}.pot"):
+            template.unlink()
     subprocess.run(
         [BIN / "sphinx-intl", "update", "-p", str(GETTEXT), "-d", str(LOCALES),
          "-l", LANGUAGE, "-w", "0"],

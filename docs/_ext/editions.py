@@ -184,8 +184,10 @@ def translate_toc_captions(app: Sphinx, doctree: nodes.document) -> None:
             continue
         entry = catalog.get(caption) if catalog is not None else None
         if entry is None or not entry.string or entry.fuzzy:
-            logger.warning("untranslated (new or changed English text): %r", caption,
-                           location=toctree, type="i18n", subtype="untranslated")
+            # missing or stale: Sphinx has not tried it, so why_untranslated cannot say
+            reason = "stale translation" if entry is not None and entry.fuzzy else "untranslated"
+            logger.warning("%s: %r", reason, caption, location=toctree, type="i18n",
+                           subtype="untranslated")
             continue
         toctree["caption"] = entry.string
 
