@@ -77,6 +77,8 @@ book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going --path-output _build/zh \
 		--config "$$($(PY) tools/i18n.py config)"
 	rm -rf _build/html/zh && cp -r _build/zh/_build/html _build/html/zh
+	# the Chinese pages' download button gives the chapter with its prose in Chinese
+	$(PY) tools/zh_notebooks.py _build/html/zh/_sources/chapters
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html (中文版: zh/index.html)"
 
 # After changing English text: new and changed messages land in locales/zh_CN, empty or

@@ -380,3 +380,54 @@ def test_chinese_table_of_contents_is_translated():
     captions = re.findall(r'caption-text">([^<]*)<', page)
     assert len(captions) >= 5, captions
     assert all(i18n.CJK.search(caption) for caption in captions), captions
+
+
+# --- the chapters as Chinese notebooks (tools/zh_notebooks.py) ----------------------------
+
+CHAPTER_NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("chapter", CHAPTER_NOTEBOOKS, ids=[p.stem for p in CHAPTER_NOTEBOOKS])
+def test_chinese_notebook_has_chinese_prose_and_the_same_code_and_outputs(chapter):
+    import nbformat
+    import zh_notebooks
+
+    english = json.loads(chapter.read_text(encoding="utf8"))
+    chinese = zh_notebooks.chinese_notebook(chapter)
+    nbformat.validate(nbformat.from_dict(chinese))
+    assert len(chinese["cells"]) == len(english["cells"])
+    for en, zh in zip(english["cells"], chinese["cells"], strict=True):
+        if en["cell_type"] != "markdown":
+            assert zh == en  # code, outputs and widget views untouched
+            continue
+        # fenced code in a markdown cell (a shell command) is code: it stays as it is
+        text = re.sub(r"^```(?!\{).*?^```", "", "".join(zh["source"]), flags=re.S | re.M)
+        for line in text.split("\n"):
+            # no English sentence left: a line of prose holds Chinese
+            prose = re.sub(r"\$[^$]*\$|`[^`]*`|\]\([^)]*\)|\{\w+\}", " ", line)
+            if re.search(r"([A-Za-z]{2,}[ ,;:]+){5,}", prose):
+                assert i18n.CJK.search(prose), (chapter.name, line)
+    assert chinese["metadata"] == english["metadata"]
+
+
+def test_chinese_notebook_refuses_a_stale_paragraph(monkeypatch):
+    import zh_notebooks
+
+    chapter = CHAPTER_NOTEBOOKS[0]
+    translations = i18n.translated_messages(
+        i18n.MESSAGES / "chapters" / f"{chapter.stem}.po")
+    dropped = next(m for m in translations if i18n.has_prose(m) and len(m) > 80)
+    monkeypatch.setattr(i18n, "translated_messages",
+                        lambda *paths: {k: v for k, v in translations.items() if k != dropped})
+    with pytest.raises(zh_notebooks.Untranslated, match="without a current translation"):
+        zh_notebooks.chinese_notebook(chapter)
+
+
+@pytest.mark.browser
+@built
+def test_chinese_pages_download_the_chinese_notebook():
+    for chapter in CHAPTER_NOTEBOOKS:
+        served = HTML / "zh" / "_sources" / "chapters" / chapter.name
+        text = "".join("".join(c["source"]) for c in json.loads(served.read_text("utf8"))["cells"]
+                       if c["cell_type"] == "markdown")
+        assert len(i18n.CJK.findall(text)) > 500, chapter.name
