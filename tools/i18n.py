@@ -53,6 +53,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+from cjk_font import CJK  # noqa: E402  (tools/, beside this file)
 from editions import CHINESE as LANGUAGE  # noqa: E402
 from editions import UNTRANSLATED_PAGES  # noqa: E402
 from i18n_markup import has_prose, markup_problems  # noqa: E402
@@ -67,7 +68,6 @@ ZH_BUILD = ROOT / "_build" / "zh"
 # that readers of other Chinese texts search for (批标准化, 池化, 卷积运算, ...).
 SEARCH_WORDS = LOCALES / LANGUAGE / "search_words.txt"
 GLOSSARY = ROOT / "docs" / "glossary.md"
-CJK = re.compile("[\u3400-\u9fff]")
 BIN = Path(sys.executable).parent
 
 
