@@ -61,12 +61,15 @@ def interface_text() -> str:
     parts = []
     for package, name in INTERFACE:
         path = Path(importlib.util.find_spec(package).origin).parent / name
-        text = path.read_text(encoding="utf8")
         if path.suffix == ".js":  # "English": "\u4e2d\u6587" pairs, escaped
+            text = path.read_text(encoding="utf8")
             text = text.encode("ascii", "backslashreplace").decode("unicode_escape")
             parts += re.findall(r'": "(.*)",?$', text, re.M)
-        else:
-            parts += re.findall(r'^msgstr "(.*)"$', text, re.M)
+        else:  # a gettext catalog: every translation, however many lines it spans
+            from babel.messages.pofile import read_po
+
+            with path.open("rb") as file:
+                parts += [m.string for m in read_po(file) if isinstance(m.string, str)]
     return "\n".join(parts)
 
 
