@@ -17,6 +17,7 @@ skipped, saying which is missing, otherwise. Run with ``make browser`` or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -166,6 +167,8 @@ def expected_solutions() -> int:
 
 
 def test_chapter_runs_in_jupyterlab(page):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     start = time.monotonic()
     page.wait_for_selector(".jp-Notebook .jp-MarkdownCell .myst")
     # wait for the kernel to be ready, the way a student waits for "Idle"
@@ -176,7 +179,14 @@ def test_chapter_runs_in_jupyterlab(page):
                    return k && k.status === 'idle'; }"""
     )
 
-    # opened fresh: MyST rendered, solutions folded, saved widget state shown
+    # opened fresh: MyST rendered, solutions folded, saved widget state shown.
+    # jupyterlab-myst renders the cells and typesets their math asynchronously, on a busy
+    # machine after the kernel is already idle: wait until they have all settled. A timeout
+    # falls through to the asserts, which say what is missing.
+    settled = f"""() => {{ const r = ({MARKDOWN_REPORT})();
+                          return r.cells > 0 && r.rendered === r.cells && r.math > 20; }}"""
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(settled)
     report = page.evaluate(MARKDOWN_REPORT)
     assert report["rendered"] == report["cells"], report
     assert report["math"] > 20, f"math is not typeset: {report}"
