@@ -51,6 +51,7 @@ import argparse
 import hashlib
 import io
 import math
+import os
 import platform
 import sys
 import time
@@ -332,19 +333,34 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+#: Environment variables that choose other SIMD kernels in torch's libraries (ATen, oneDNN,
+#: MKL) on the same CPU: a run made with one of them set is not "this machine" for
+#: :func:`check_against`, although the CPU's name is the same.
+KERNEL_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA",
+                    "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS")
+
+
 def provenance() -> dict[str, str]:
     """What the bits of a training run depend on beyond the code and the seeds: the torch
-    and NumPy versions, the CPU, and the instruction set torch's kernels dispatch to.
+    and NumPy versions, the CPU, the instruction set torch's kernels dispatch to, and any
+    of :data:`KERNEL_VARIABLES` that is set (key ``kernel_env``, absent when none is).
 
-    >>> sorted(provenance())
-    ['cpu', 'cpu_capability', 'numpy', 'torch']
+    Training runs single-threaded (``convlib.models.train``), so the thread count is not
+    part of it.
+
+    >>> {"cpu", "cpu_capability", "numpy", "torch"} <= set(provenance())
+    True
     """
-    return {
+    found = {
         "torch": str(torch.__version__),
         "numpy": np.__version__,
         "cpu": _cpu_name(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
     }
+    kernel_env = " ".join(f"{k}={os.environ[k]}" for k in KERNEL_VARIABLES if os.environ.get(k))
+    if kernel_env:
+        found["kernel_env"] = kernel_env
+    return found
 
 
 #: How far a retrained network's source accuracy may be from the committed one's when the
@@ -407,6 +423,11 @@ def check_against(
     images, ``tolerance`` (:data:`ACCURACY_TOLERANCE`) and ``ok``: identical weights when
     the checkpoint's :func:`provenance` is this machine's, accuracies within the
     tolerance otherwise.
+
+    Bit-identical weights are promised only where every entry of the provenance matches:
+    the same CPU model, the same torch and NumPy versions, the same kernel choice. Another
+    CPU (AVX2 rather than AVX-512, AMD rather than Intel) sums in another order, and the
+    difference grows over training; there the retrained network is judged by its accuracy.
     """
     blob = torch.load(path, weights_only=True)
     same_machine = blob.get("provenance") == provenance()
