@@ -11,6 +11,8 @@
 #   make assignments  student notebooks and autograder zips into assignments/build
 #   make assignments-check  every sample submission through the judge (and otter assign)
 #   make bench        convlib's NumPy fast path against torch, in one run
+#   make sweep        unit tests and notebooks under every simulated CPU (tools/cpu_sweep.py):
+#                     ATen, oneDNN, MKL and OpenBLAS kernels of AVX2, AVX-512 and SSE machines
 
 PYTHON ?= python3
 VENV   := .venv
@@ -21,7 +23,7 @@ STUDENT_STAMP := $(VENV)/.installed-student
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: venv student test test-explore unit notebooks browser book execute lab \
-	assignments assignments-check bench lint clean translations
+	assignments assignments-check bench lint clean translations sweep
 
 # Tests, benchmarks and notebook runs use two BLAS/torch threads, so that the committed
 # outputs and timings do not depend on the machine's core count (set OMP_NUM_THREADS to
@@ -104,6 +106,11 @@ assignments-check: venv
 
 bench: venv
 	$(PY) -m convlib.bench
+
+# Before a release or after re-executing a chapter: the committed outputs must hold on any
+# x86-64 CPU, not only this one. CI runs the plain `make test`.
+sweep: venv
+	$(PY) tools/cpu_sweep.py
 
 clean:
 	rm -rf _build assignments/build .pytest_cache .hypothesis
