@@ -12,9 +12,11 @@ use, so a printed digit that depends on the CPU shows up here as a failing cell.
     python tools/cpu_sweep.py --only notebooks    notebooks only
     python tools/cpu_sweep.py --profile avx2 compat chapters/10_deep_networks.ipynb
 
-``make sweep`` runs the first. A profile whose instruction set this CPU lacks is skipped
-(and said so): on an AVX2 machine, ``avx512`` cannot be simulated. Each profile also sets
-another thread count, so the result cannot depend on the number of cores either.
+``make sweep`` runs the first. Each run's whole pytest output is kept in
+``_build/sweep/PROFILE-SUITE.log``, for the diffs of the cells that failed.
+A profile whose instruction set this CPU lacks is skipped (and said so): on an AVX2
+machine, ``avx512`` cannot be simulated. Each profile also sets another thread count, so
+the result cannot depend on the number of cores either.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+LOGS = ROOT / "_build" / "sweep"
 BIN = Path(sys.executable).parent
 
 
@@ -93,6 +96,8 @@ def run(profile: Profile, suite: str, paths: list[str]) -> tuple[int, float, str
     start = time.perf_counter()
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    LOGS.mkdir(parents=True, exist_ok=True)
+    (LOGS / f"{profile.name}-{suite}.log").write_text(done.stdout + done.stderr)
     lines = [ln for ln in done.stdout.splitlines() if ln.strip()]
     failed = [ln for ln in lines if ln.startswith(("FAILED", "ERROR"))]
     for ln in failed:
