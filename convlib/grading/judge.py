@@ -10,7 +10,10 @@ comparison or another submission.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import inspect
+import io
 import json
 import os
 import shutil
@@ -59,8 +62,15 @@ def grading_seed(demo: bool = False) -> tuple[int, str]:
     )
 
 
-def test_rng(seed: int, assignment: str, test: str) -> np.random.Generator:
-    return np.random.default_rng([seed, zlib.crc32(f"{assignment}/{test}".encode())])
+def test_rng(seed: int, assignment: str, test: str, student: str = "") -> np.random.Generator:
+    """The generator of one test's hidden cases for one student.
+
+    Each submission gets its own draw (seed, assignment, test and student id), so a table of
+    answers leaked or shared by one student is worth nothing to another, and a regrade of the
+    same student sees the same cases.
+    """
+    return np.random.default_rng([seed, zlib.crc32(f"{assignment}/{test}".encode()),
+                                  zlib.crc32(student.encode())])
 
 
 # --------------------------------------------------------------------------- tests
@@ -126,13 +136,17 @@ class CaseTest(Test):
     def judge(self, arrays, scalars, context):
         cases, expected = context
         for i, ((args, kwargs), want) in enumerate(zip(cases, expected)):
-            call = f"{self.func}{_describe(args, kwargs)}"
+            # a hidden case is named by its number and shapes only, and an exception by its
+            # type: its message could print the hidden inputs back
+            call = (f"{self.func}, hidden case {i + 1} of {len(cases)}" if self.hidden
+                    else f"{self.func}{_describe(args, kwargs)}")
             if self.raises:
                 if not scalars.get(f"err{i}", "").startswith(self.raises):
                     return f"{call} should raise {self.raises}"
                 continue
             if f"err{i}" in scalars:
-                return f"{call} raised {scalars[f'err{i}']}"
+                error = scalars[f"err{i}"]
+                return f"{call} raised {error.split(':')[0] if self.hidden else error}"
             if f"out{i}" in scalars:
                 return f"{call} -> {scalars[f'out{i}']}"
             if isinstance(want, tuple):
@@ -146,14 +160,15 @@ class CaseTest(Test):
                             return (f"{call}: output {j} has shape {got.shape},"
                                     f" expected {part.shape}")
                         continue
-                    message = close_message(got, part, self.rtol, what=f"output {j}")
+                    message = close_message(got, part, self.rtol, what=f"output {j}",
+                                            detail=not self.hidden)
                     if message:
                         return f"{call}: {message}"
                 continue
             got = arrays.get(f"out{i}")
             if got is None:
                 return f"{call} returned nothing usable"
-            message = close_message(got, want, self.rtol)
+            message = close_message(got, want, self.rtol, detail=not self.hidden)
             if message:
                 return f"{call}: {message}"
         return None
@@ -242,23 +257,51 @@ class StepResult:
     timed_out: bool = False
 
 
+def _load_npz(data: bytes, max_bytes: int) -> dict:
+    """Arrays the sandbox sent: no pickles, bounded size, every float cast to float64.
+
+    Integers and booleans stay as they are; complex arrays are dropped (the tests then
+    say the value is missing or not real). Anything else raises ``ValueError``.
+    """
+    if len(data) > max_bytes:
+        raise ValueError("its arrays are too large")
+    buffer = io.BytesIO(data)
+    try:  # a compressed member could expand far beyond the file's size
+        with zipfile.ZipFile(buffer) as archive:
+            expanded = sum(i.file_size for i in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise ValueError("not an .npz file") from error
+    if expanded > 4 * max_bytes:
+        raise ValueError("its arrays are too large")
+    buffer.seek(0)
+    out = {}
+    try:
+        with np.load(buffer, allow_pickle=False) as npz:
+            for key in npz.files:
+                array = np.array(npz[key])
+                if array.dtype.kind == "f":
+                    out[key] = array.astype(np.float64)
+                elif array.dtype.kind in "biu":
+                    out[key] = array
+    except ValueError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any malformed archive is only unreadable
+        raise ValueError(f"unreadable arrays ({type(error).__name__})") from error
+    return out
+
+
 def _read_npz(path: Path, max_bytes: int) -> dict:
-    """Load a file the sandbox wrote: no symlinks, no pickles, bounded size."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    """Load an .npz file without following links or blocking on a FIFO (see _load_npz)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(f.fileno())
         if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
             raise ValueError("not a regular file of sensible size")
-        try:  # a compressed member could expand far beyond the file's size
-            with zipfile.ZipFile(f) as archive:
-                expanded = sum(i.file_size for i in archive.infolist())
-        except zipfile.BadZipFile as error:
-            raise ValueError("not an .npz file") from error
-        if expanded > 4 * max_bytes:
-            raise ValueError("its arrays are too large")
-        f.seek(0)
-        with np.load(f, allow_pickle=False) as data:
-            return {k: np.array(data[k]) for k in data.files}
+        return _load_npz(f.read(max_bytes + 1), max_bytes)
+
+
+class TotalTimeExceeded(RuntimeError):
+    pass
 
 
 class Session:
@@ -266,14 +309,16 @@ class Session:
 
     A cell or call that exceeds its wall-clock limit, or kills its process, costs only
     itself: the sandbox is killed, restarted, the other cells are executed again and the
-    remaining calls go on. After ``MAX_RESTARTS`` restarts everything left fails.
+    remaining calls go on. After ``MAX_RESTARTS`` restarts everything left fails. The
+    sandbox's wall time (every cell and call, restarts included) is counted against
+    ``limits.total_seconds`` before each step; past it, nothing more runs and
+    :attr:`over_time` is set.
     """
 
     def __init__(self, lib: Path, cells: list[str], probes_source: str, limits: Limits):
         self.lib, self.cells, self.limits = lib, cells, limits
         self.job = Path(tempfile.mkdtemp(prefix="convlib-job-"))
         (self.job / "in").mkdir()
-        (self.job / "out").mkdir()
         shutil.copy(inspect.getfile(runner), self.job / "runner.py")
         (self.job / "probes.py").write_text(probes_source)
         for p in (self.job / "runner.py", self.job / "probes.py"):
@@ -283,11 +328,23 @@ class Session:
         self.skipped: set[int] = set()
         self.cell_errors: dict[int, str] = {}
         self.restarts = 0
-        self.started = time.perf_counter()
+        self.used = 0.0  # sandbox wall time so far
+        self.over_time = False
         self.counter = 0
 
     def _time_left(self) -> float:
-        return self.limits.total_seconds - (time.perf_counter() - self.started)
+        return self.limits.total_seconds - self.used
+
+    def _request(self, message: dict, timeout: float) -> tuple[dict | None, float]:
+        left = self._time_left()
+        if left <= 0:
+            self.over_time = True
+            raise TotalTimeExceeded
+        reply, seconds = self.sandbox.request(message, min(timeout, left))
+        self.used += seconds
+        if reply is None and self._time_left() <= 0:
+            self.over_time = True
+        return reply, seconds
 
     def _boot(self) -> bool:
         """Start a sandbox and run every cell not skipped; True when ready for calls."""
@@ -295,17 +352,23 @@ class Session:
             if self.sandbox is not None:
                 self.sandbox.stop()
             if self.restarts > MAX_RESTARTS or self._time_left() <= 0:
+                self.over_time = self.over_time or self._time_left() <= 0
                 self.sandbox = None
                 return False
             self.sandbox = Sandbox(self.lib, self.job, self.limits)
+            started = time.perf_counter()
             self.sandbox.start()
+            self.used += time.perf_counter() - started
             for index, source in enumerate(self.cells):
                 if index in self.skipped:
                     continue
-                timeout = min(self.limits.cell_seconds, max(self._time_left(), 0.1))
-                reply, _ = self.sandbox.request(
-                    {"op": "cell", "index": index, "source": source}, timeout
-                )
+                try:
+                    reply, _ = self._request({"op": "cell", "index": index, "source": source},
+                                             self.limits.cell_seconds)
+                except TotalTimeExceeded:
+                    self.sandbox.stop()
+                    self.sandbox = None
+                    return False
                 if reply is None:
                     self.skipped.add(index)
                     self.cell_errors[index] = "stopped: time or memory limit, or crashed"
@@ -318,24 +381,28 @@ class Session:
 
     def call(self, probe: str, arrays: dict, params: dict, timeout: float | None = None):
         if self.sandbox is None and not self._boot():
-            return StepResult(False, "not run: the submission exceeded its limits", timed_out=True)
+            reason = ("the submission used its total time limit" if self.over_time
+                      else "the submission exceeded its limits")
+            return StepResult(False, f"not run: {reason}", timed_out=True)
         self.counter += 1
         inputs = self.job / "in" / f"step{self.counter}.npz"
-        output = self.job / "out" / f"step{self.counter}.npz"
         np.savez(inputs, **arrays)
         inputs.chmod(0o644)
-        timeout = min(timeout or self.limits.call_seconds, max(self._time_left(), 0.1))
-        reply, seconds = self.sandbox.request(
-            {
-                "op": "call",
-                "probe": probe,
-                "inputs": f"/sandbox/job/in/{inputs.name}",
-                "output": f"/sandbox/job/out/{output.name}",
-                "params": params,
-            },
-            timeout,
-        )
-        inputs.unlink()
+        try:
+            reply, seconds = self._request(
+                {
+                    "op": "call",
+                    "probe": probe,
+                    "inputs": f"/sandbox/job/in/{inputs.name}",
+                    "params": params,
+                },
+                timeout or self.limits.call_seconds,
+            )
+        except TotalTimeExceeded:
+            return StepResult(False, "not run: the submission used its total time limit",
+                              timed_out=True)
+        finally:
+            inputs.unlink()
         if reply is None:
             self.restarts += 1
             self.sandbox.stop()
@@ -345,12 +412,13 @@ class Session:
         if not reply.get("ok"):
             return StepResult(False, str(reply.get("error", ""))[:600], seconds=seconds)
         try:
-            arrays_out = _read_npz(output, self.limits.file_bytes)
-        except (OSError, ValueError) as error:
+            packed = base64.b64decode(str(reply.get("npz", "")), validate=True)
+            arrays_out = _load_npz(packed, self.limits.file_bytes)
+        except (ValueError, binascii.Error) as error:
             return StepResult(False, f"unreadable output ({error})", seconds=seconds)
         scalars = reply.get("scalars", {})
-        scalars = {str(k): str(v)[:2000] for k, v in scalars.items()} if isinstance(
-            scalars, dict) else {}
+        scalars = {str(k)[:200]: str(v)[:2000] for k, v in list(scalars.items())[:10000]} if (
+            isinstance(scalars, dict)) else {}
         return StepResult(True, arrays=arrays_out, scalars=scalars, seconds=seconds)
 
     def close(self):
@@ -386,6 +454,7 @@ class Grade:
     flags: list[str]
     seconds: float
     seed_label: str
+    manual: dict[str, float] = field(default_factory=dict)  # hand-graded questions, points
 
     @property
     def total(self) -> float:
@@ -396,9 +465,37 @@ class Grade:
         return sum(o.max_points for o in self.outcomes)
 
 
+def zero_grade(spec, student: str, flag: str, feedback: str, seed_label: str,
+               seconds: float = 0.0) -> Grade:
+    """Every test of ``spec`` failed with ``feedback``, and one flag saying why."""
+    outcomes = [TestOutcome(t.name, t.question, 0, t.points, t.hidden, feedback)
+                for t in spec.TESTS]
+    return Grade(student, spec.NAME, outcomes, [flag], seconds, seed_label,
+                 dict(getattr(spec, "MANUAL", {})))
+
+
+def _cause(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:300]
+
+
 def grade_cells(spec, student: str, cells: list[str], lib: Path, seed: int, seed_label: str,
                 limits: Limits | None = None) -> Grade:
-    """Grade one submission's code cells against an assignment spec."""
+    """Grade one submission's code cells against an assignment spec.
+
+    Whatever goes wrong while running or judging one test costs that test only, with a
+    ``judge error`` flag naming the cause; whatever goes wrong around the tests gives this
+    student a zero with such a flag. Nothing a submission does stops the grading of others.
+    """
+    start = time.perf_counter()
+    try:
+        return _grade_cells(spec, student, cells, lib, seed, seed_label, limits)
+    except Exception as error:  # noqa: BLE001 - contained to this student, named in the flag
+        return zero_grade(spec, student, f"judge error: {_cause(error)}",
+                          "not graded: the judge failed on this submission (see the flags)",
+                          seed_label, time.perf_counter() - start)
+
+
+def _grade_cells(spec, student, cells, lib, seed, seed_label, limits) -> Grade:
     from convlib.grading import rules
 
     start = time.perf_counter()
@@ -413,32 +510,40 @@ def grade_cells(spec, student: str, cells: list[str], lib: Path, seed: int, seed
     outcomes = []
     try:
         for test in spec.TESTS:
-            rng = test_rng(seed, spec.NAME, test.name)
-            if getattr(test, "scaling", False):
-                passed, feedback, timed_out = rules.scaling_test(test, session, rng)
-                if passed and feedback:
-                    feedback = f"passed: {feedback}"
-            else:
-                arrays, params, context = test.build(rng)
-                result = session.call(test.probe, arrays, params)
-                timed_out = result.timed_out
-                if not result.ok:
-                    passed, feedback = False, f"error: {result.error}"
+            rng = test_rng(seed, spec.NAME, test.name, student)
+            timed_out = False
+            try:
+                if getattr(test, "scaling", False):
+                    passed, feedback, timed_out = rules.scaling_test(test, session, rng)
+                    if passed and feedback:
+                        feedback = f"passed: {feedback}"
                 else:
-                    feedback = test.judge(result.arrays, result.scalars, context)
-                    passed = feedback is None
-            if timed_out:
+                    arrays, params, context = test.build(rng)
+                    result = session.call(test.probe, arrays, params)
+                    timed_out = result.timed_out
+                    if not result.ok:
+                        passed, feedback = False, f"error: {result.error}"
+                    else:
+                        feedback = test.judge(result.arrays, result.scalars, context)
+                        passed = feedback is None
+            except Exception as error:  # noqa: BLE001 - the judge's failure, this test only
+                passed, feedback = False, "the judge could not check this output"
+                flags.append(f"judge error {test.name}: {_cause(error)}")
+            if timed_out and not session.over_time:
                 flags.append(f"timeout {test.name}")
             if passed and test.question in zeroed:
                 passed, feedback = False, f"rule broken: {zeroed[test.question]}"
             outcomes.append(TestOutcome(test.name, test.question, test.points if passed else 0,
-                                        test.points, test.hidden, feedback or ""))
+                                        test.points, test.hidden, (feedback or "")[:4000]))
         for index, error in sorted(session.cell_errors.items()):
             if error.startswith("stopped"):
                 flags.append(f"timeout cell {index}")
+        if session.over_time:
+            flags.append(f"timeout total: the submission used its {limits.total_seconds:g} s")
     finally:
         session.close()
-    return Grade(student, spec.NAME, outcomes, flags, time.perf_counter() - start, seed_label)
+    return Grade(student, spec.NAME, outcomes, flags, time.perf_counter() - start, seed_label,
+                 dict(getattr(spec, "MANUAL", {})))
 
 
 def grade_json(grade: Grade) -> str:
@@ -449,6 +554,7 @@ def grade_json(grade: Grade) -> str:
             "total": grade.total,
             "possible": grade.possible,
             "flags": grade.flags,
+            "manual": grade.manual,
             "seconds": round(grade.seconds, 2),
             "seed": grade.seed_label,
             "tests": [o.__dict__ for o in grade.outcomes],

@@ -13,8 +13,10 @@ NAME = "02_padding_stride_pooling"
 NOTEBOOK = "padding_stride_pooling.ipynb"
 MANUAL = {}
 PROBES = []
-LIMITS = Limits(hide=("scipy", "torch", "convlib"), cpu_seconds=240, total_seconds=300,
+LIMITS = Limits(allow=("numpy",), hide=("convlib",), cpu_seconds=240, total_seconds=300,
                 cell_seconds=10, call_seconds=10)
+ANSWERS = {"q1": ("pad2d",), "q2": ("conv2d_single",), "q3": ("max_pool2d",),
+           "q4": ("avg_pool2d",)}
 MODES = ["constant", "reflect", "replicate", "circular"]
 X4 = np.array([[1, 3, 2, 0], [4, 2, 1, 5], [0, 1, 7, 2], [3, 2, 1, 1]], dtype=float)
 
@@ -79,8 +81,8 @@ def _conv_dilation(rng):
     return cases
 
 
-def _pool_public(rng):
-    return [((X4, 2), {}), ((X4, 2), {"stride": 1}), ((X4, 3), {"stride": 1})]
+def _pool_public(rng):  # the notebook's public test; other strides are tested hidden
+    return [((X4, 2), {})]
 
 
 def _pool_random(rng):
@@ -105,8 +107,7 @@ TESTS = [
     CaseTest("q1_examples", "q1", 1, False, func="pad2d", cases=_pad_examples,
              reference=_pad_reference),
     CaseTest("q1_bad_mode", "q1", 1, False, func="pad2d", raises="ValueError",
-             cases=lambda rng: [((np.zeros((2, 2)), 1, "mirror"), {}),
-                                ((np.zeros((2, 2)), 1, "zeros"), {})]),
+             cases=lambda rng: [((np.zeros((2, 2)), 1, "mirror"), {})]),
     CaseTest("q1_random", "q1", 2, True, func="pad2d", cases=_pad_random,
              reference=_pad_reference),
     CaseTest("q2_examples", "q2", 1, False, func="conv2d_single", cases=_conv_public,
@@ -127,4 +128,4 @@ TESTS = [
 
 
 def static_rules(cells: list[str]) -> dict[str, str]:
-    return numpy_only(cells, ("q1", "q2", "q3", "q4"))
+    return numpy_only(cells, ANSWERS)
