@@ -198,13 +198,15 @@ def correlate2d_loops(image, kernel):
     return signal.correlate2d(image, kernel, mode="valid")
 """
 ZEROS_AFTER_CHECKED = """\
-_calls = [0]
+_timed = [0]
 _loop = conv2d_im2col
 def conv2d_im2col(x, w, b, stride=1, padding=0):
-    # correct for the calls whose values were checked, then zeros (instantly) while timed
-    _calls[0] += 1
-    if _calls[0] > 50:
-        return np.zeros((x.shape[0], w.shape[0], x.shape[2], x.shape[3]))
+    # the judge's timing calls have 2 channels in and out: the first 8 (two probe calls of
+    # four) were the ones checked; after them, zeros, instantly
+    if x.shape[1] == 2 and w.shape[:2] == (2, 2) and padding == 1:
+        _timed[0] += 1
+        if _timed[0] > 8:
+            return np.zeros((x.shape[0], w.shape[0], x.shape[2], x.shape[3]))
     return _loop(x, w, b, stride, padding)
 """
 MANY_SHORT_CELLS = "import time\ntime.sleep(3)  # each cell well under its limit\n"
