@@ -51,6 +51,26 @@ def test_judge_grades_samples_as_expected(folder):
     assert len([line for line in report if "sample" in line]) == len(expected)
 
 
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_points_match_the_otter_notebook(folder):
+    """Each question's points in the judge's spec (tests, or MANUAL for a hand-graded one)
+    are the points its otter notebook announces."""
+    import re
+
+    notebook = json.loads(assignments_tool.source_notebook(folder).read_text())
+    announced = {}
+    for cell in notebook["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "raw" and text.startswith("# BEGIN QUESTION"):
+            name = re.search(r"^name:\s*(\S+)", text, re.M).group(1)
+            announced[name] = float(re.search(r"^points:\s*([\d.]+)", text, re.M).group(1))
+    spec = specs.load(folder.name[:2])
+    judged = dict(spec.MANUAL)
+    for test in spec.TESTS:
+        judged[test.question] = judged.get(test.question, 0) + test.points
+    assert judged == announced
+
+
 @needs_bwrap
 @pytest.mark.slow
 @pytest.mark.timeout(900)
