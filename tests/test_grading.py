@@ -233,7 +233,7 @@ def test_harvest_refuses_two_entries_for_one_student(tmp_path):
 def test_public_lib_has_no_judge(tmp_path):
     lib = sandbox.make_public_lib(tmp_path / "lib")
     files = {str(p.relative_to(lib)) for p in lib.rglob("*.py")}
-    assert "convlib/grading/student.py" in files and "convlib/conv.py" in files
+    assert "convlib/grading/inside/student.py" in files and "convlib/conv.py" in files
     assert not [f for f in files if "judge" in f or "specs" in f or "sandbox" in f]
     assert os.stat(lib / "convlib" / "conv.py").st_mode & 0o777 == 0o644
 

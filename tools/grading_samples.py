@@ -220,7 +220,10 @@ for folder in ("/tmp", "/dev/shm", "/sandbox/job", "/"):
         except OSError:
             break
 """
-BREAKS_SAVEZ = "import numpy as np\nnp.savez = lambda *args, **kwargs: None  # the judge reads its output\n"
+BREAKS_SAVEZ = """\
+import numpy as np
+np.savez = lambda *args, **kwargs: None  # the judge reads its output
+"""
 PLANTS_FIFOS = """\
 import os
 for folder in ("/sandbox/job/out", "/sandbox/job", "/sandbox/job/in", "/tmp"):

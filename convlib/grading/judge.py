@@ -29,9 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from convlib.grading import runner
+from convlib.grading.inside import probes as common_probes
+from convlib.grading.inside import runner
+from convlib.grading.inside.student import close_message
 from convlib.grading.sandbox import Limits, Sandbox
-from convlib.grading.student import close_message
 
 SEED_ENV = "CONVLIB_GRADING_SEED"
 SEED_FILE_ENV = "CONVLIB_GRADING_SEED_FILE"
@@ -214,34 +215,74 @@ class ProbeTest(Test):
         return self.decide(arrays, scalars, context)
 
 
+@dataclass
+class ScalingTest(Test):
+    """No Python loop over output pixels: see :func:`convlib.grading.rules.scaling_test`."""
+
+    func: str = ""
+    sides: tuple[int, int] = (8, 64)
+    calls: int = 4  # calls per timing, each on fresh inputs
+    repeats: int = 5
+    call_seconds: float = 60.0
+    reference: Callable | None = None
+    fast_reference: Callable | None = None
+    loop_reference: Callable | None = None
+    scaling: bool = field(default=True, init=False)
+
+
 # --------------------------------------------------------------------------- probes
 
 
-def call_cases(ns, arrays, params):
-    """Probe: call ``ns[func]`` on every case; errors become strings."""
-    import traceback
-
-    out = {}
-    func = ns.get(params["func"])
-    for i, case in enumerate(params["cases"]):
-        args = [arrays[a["a"]] if "a" in a else a["v"] for a in case["args"]]
-        try:
-            if not callable(func):
-                raise NameError(f"{params['func']} is not defined as a function")
-            out[f"out{i}"] = func(*args, **case["kwargs"])
-        except Exception:
-            out[f"err{i}"] = traceback.format_exc().strip().splitlines()[-1]
-            if not params.get("keep_going"):
-                break
-    return out
+COMMON_PROBES = [common_probes.call_cases, common_probes.values, common_probes.timed_conv]
+PROBE_GLOBALS = {"np"}
 
 
-def values(ns, arrays, params):
-    """Probe: the values of some variables of the notebook."""
-    return {name: ns[name] if name in ns else "<not defined>" for name in params["names"]}
+def probe(function: Callable) -> Callable:
+    """Mark a spec's function as a probe, checked now: it runs inside the sandbox, alone.
 
+    A probe is shipped to the sandbox as its source text, next to the other probes and
+    nothing else, so it may use only ``np``, builtins and what it imports itself. A probe
+    that uses a name of its spec module would fail there with a ``NameError`` on every
+    submission; this decorator fails when the spec is imported instead.
 
-COMMON_PROBES = [call_cases, values]
+    >>> @probe
+    ... def ok(ns, arrays, params):
+    ...     return {"y": np.sum(arrays["x"])}
+    >>> SCALE = 2
+    >>> @probe
+    ... def uses_a_module_name(ns, arrays, params):
+    ...     return {"y": SCALE}
+    Traceback (most recent call last):
+    ...
+    ValueError: probe uses_a_module_name uses SCALE, which the sandbox does not have ...
+    """
+    import ast
+    import builtins
+    import textwrap
+
+    source = textwrap.dedent(inspect.getsource(function))
+    tree = ast.parse(source)  # its source must compile alone
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            node.decorator_list = []  # shipped without its decorators
+    compile(tree, f"<probe {function.__name__}>", "exec")
+    bound = {function.__name__} | PROBE_GLOBALS | set(dir(builtins))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+    missing = sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+                     - bound)
+    if missing:
+        raise ValueError(f"probe {function.__name__} uses {', '.join(missing)}, which the "
+                         "sandbox does not have (only np, builtins and its own imports)")
+    function.is_probe = True
+    return function
 
 
 # --------------------------------------------------------------------------- running
@@ -428,8 +469,15 @@ class Session:
 
 
 def probes_source(functions: list[Callable]) -> str:
+    """The probes' source text for the sandbox: NumPy, then each function (no decorators)."""
+    import textwrap
+
     parts = ["import numpy as np\n"]
-    parts += [inspect.getsource(f) for f in functions]
+    for function in functions:
+        lines = textwrap.dedent(inspect.getsource(function)).splitlines()
+        while lines and lines[0].startswith("@"):
+            lines.pop(0)
+        parts.append("\n".join(lines) + "\n")
     return "\n\n".join(parts)
 
 

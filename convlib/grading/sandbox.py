@@ -1,6 +1,6 @@
 """Run untrusted code in a bubblewrap sandbox with limits set from outside.
 
-:class:`Sandbox` starts ``runner.py`` (see :mod:`convlib.grading.runner`) under
+:class:`Sandbox` starts ``runner.py`` (see :mod:`convlib.grading.inside.runner`) under
 ``bwrap`` with:
 
 * an empty environment for ``bwrap`` itself (it is pid 1 inside the sandbox, and its
@@ -58,7 +58,7 @@ SANDBOX_ENV = {
 }
 
 STUDENT_GRADING = '''"""Helpers a student notebook may import (the judge is not in the sandbox)."""
-from convlib.grading.student import GradingTimeout, assert_close, time_limit  # noqa: F401
+from convlib.grading.inside.student import GradingTimeout, assert_close, time_limit  # noqa: F401
 '''
 
 OTTER_STUB = '''"""Stand-in for otter inside the sandbox: grader.check and export do nothing."""
@@ -104,8 +104,8 @@ def bwrap_available() -> bool:
 def make_public_lib(destination: Path) -> Path:
     """A clean copy of convlib's public code, plus the student-side stubs, for the sandbox.
 
-    ``convlib.grading`` is replaced by a stub that exports only the helpers student notebooks
-    import (:mod:`convlib.grading.student`).
+    ``convlib.grading`` is replaced by a stub that holds only :mod:`convlib.grading.inside`
+    (the sandbox-side code: the helpers student notebooks import, the runner, the probes).
     """
     destination = Path(destination)
     lib = destination / "convlib"
@@ -116,7 +116,8 @@ def make_public_lib(destination: Path) -> Path:
     )
     (lib / "grading").mkdir()
     (lib / "grading" / "__init__.py").write_text(STUDENT_GRADING)
-    shutil.copy(PACKAGE / "student.py", lib / "grading" / "student.py")
+    shutil.copytree(PACKAGE / "inside", lib / "grading" / "inside",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (destination / "otter").mkdir()
     (destination / "otter" / "__init__.py").write_text(OTTER_STUB)
     for path in destination.rglob("*"):

@@ -9,8 +9,6 @@ from convlib.grading.judge import CaseTest, ValueTest
 from convlib.grading.rules import has_loop, numpy_only
 from convlib.grading.sandbox import Limits
 
-NAME = "01_convolution_by_hand"
-NOTEBOOK = "convolution_by_hand.ipynb"
 MANUAL = {"q5": 2}
 PROBES = []
 # the rules forbid more than NumPy in answers: inside the sandbox nothing else is installed

@@ -9,8 +9,6 @@ from convlib.grading.judge import CaseTest
 from convlib.grading.rules import numpy_only
 from convlib.grading.sandbox import Limits
 
-NAME = "02_padding_stride_pooling"
-NOTEBOOK = "padding_stride_pooling.ipynb"
 MANUAL = {}
 PROBES = []
 LIMITS = Limits(allow=("numpy",), hide=("convlib",), cpu_seconds=240, total_seconds=300,
