@@ -175,3 +175,24 @@ def test_a_fifth_assignment_is_a_folder_and_one_spec(tmp_path, monkeypatch):
     report = assignments_tool.check(folder, workers=1)
     assert report == ["05_double: solution scores 2/2",
                       "05_double: untouched student copy scores 0/2"]
+
+
+def test_the_otter_cell_follows_a_renamed_notebook(tmp_path, monkeypatch):
+    """A student who saved the notebook under another name exports that file, not the blank
+    original (the cell asks the notebook server for the file's name)."""
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": '# Initialize Otter\nimport otter\ngrader = otter.Notebook("a.ipynb")'}]
+    student = tmp_path / "a.ipynb"
+    student.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                   "nbformat_minor": 5}))
+    assignments_tool.follow_renames(student)
+    (tmp_path / "my copy.ipynb").write_text(student.read_text())
+    init = "".join(json.loads(student.read_text())["cells"][0]["source"])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "my copy.ipynb"))
+    namespace: dict = {}
+    exec(init, namespace)
+    assert namespace["grader"]._notebook == "my copy.ipynb"
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    exec(init, namespace)
+    assert namespace["grader"]._notebook == "a.ipynb"

@@ -321,3 +321,26 @@ def test_hidden_cases_are_drawn_per_student():
     b = judge.test_rng(1, "01", "q1_random", "ben").normal(size=3)
     again = judge.test_rng(1, "01", "q1_random", "ada").normal(size=3)
     assert not np.allclose(a, b) and np.array_equal(a, again)
+
+
+@needs_bwrap
+@pytest.mark.timeout(300)
+def test_the_watchdog_bounds_a_submission_and_grading_goes_on(tmp_path):
+    """A submission whose grading outlives the watchdog is that student's zero with a
+    `judge error: watchdog` flag; the next submission is graded by a fresh process."""
+    from convlib.grading import batch
+
+    solution = _solution(tmp_path)
+    cells = json.loads(solution.read_text())["cells"]
+    hang = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": "import time\ntime.sleep(120)"}
+    stuck = tmp_path / "stuck.ipynb"
+    stuck.write_text(json.dumps({"cells": [hang] + cells, "metadata": {}, "nbformat": 4,
+                                 "nbformat_minor": 5}))
+    limits = sandbox.Limits(allow=("numpy",), hide=("convlib",), cell_seconds=200,
+                            call_seconds=10, total_seconds=300)
+    arrived = []
+    grades = batch.grade_entries("01", [stuck, solution], 1, "demo", workers=1, limits=limits,
+                                 on_grade=arrived.append, watchdog_seconds=8)
+    assert grades[0].total == 0 and grades[0].flags[0].startswith("judge error: watchdog")
+    assert grades[1].total == 12 and [g.student for g in arrived] == ["stuck", "solution"]

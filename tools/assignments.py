@@ -126,9 +126,42 @@ def build(folder: Path) -> Path:
             f"otter assign failed for {folder.name}:\n"
             f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         )
+    follow_renames(out / "student" / source_notebook(folder).name)
     chinese_student_copy(folder, out)
     print(f"built {out.relative_to(ROOT)} (student, student-zh, autograder)", flush=True)
     return out
+
+
+INIT_CELL = """\
+# Initialize Otter
+import os
+
+import otter
+
+# this notebook's own file, also after "Save As" (JupyterLab and VS Code tell the kernel)
+_this = os.path.basename(os.environ.get("JPY_SESSION_NAME", "")
+                         or globals().get("__vsc_ipynb_file__", ""))
+grader = otter.Notebook(_this if _this.endswith(".ipynb") and os.path.isfile(_this)
+                        else "{notebook}")"""
+
+
+def follow_renames(student: Path) -> Path:
+    """Make the student notebook's otter cell name the notebook it runs in.
+
+    ``otter assign`` writes ``otter.Notebook("topic.ipynb")``: a student who saved the
+    notebook under another name would export the untouched original. The cell asks the
+    notebook server (``$JPY_SESSION_NAME``) or VS Code for the file's name first.
+    """
+    notebook = json.loads(student.read_text())
+    for cell in notebook["cells"]:
+        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "code" and text.startswith("# Initialize Otter"):
+            cell["source"] = INIT_CELL.format(notebook=student.name).splitlines(keepends=True)
+            break
+    else:
+        raise SystemExit(f"{student}: no otter init cell to update")
+    student.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+    return student
 
 
 QUESTION_MARK = "<!-- BEGIN QUESTION -->\n\n"  # otter's wrapper of a hand-graded question

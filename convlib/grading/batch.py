@@ -1,11 +1,12 @@
-"""Grading many submissions: each in its own process and sandbox, a few at a time.
+"""Grading many submissions: each in its own sandbox, a few at a time, under a watchdog.
 
-Each submission is graded in a fresh process (``spawn``) watched by the parent: a process
-that has not answered by its deadline (the submission's total time limit plus the judge's
-own margin) is killed, its sandbox with it (``bwrap --die-with-parent``), and the student
-gets a zero flagged ``judge error: watchdog``. A process that dies or raises gives a zero
-flagged with the cause. Grades are handed to ``on_grade`` as they arrive, so a CSV row is
-written for every student graded so far whatever happens later.
+Submissions are graded in a few long-lived processes (``spawn``) watched by the parent: a
+process that has not answered by its deadline (the submission's total time limit plus the
+judge's own margin) is killed, its sandbox with it (``bwrap --die-with-parent``), another
+takes its place, and the student gets a zero flagged ``judge error: watchdog``. A process
+that dies or raises gives a zero flagged with the cause. Grades are handed to ``on_grade``
+as they arrive, so a CSV row is written for every student graded so far whatever happens
+later.
 """
 
 from __future__ import annotations
@@ -86,26 +87,66 @@ def grade_one(number: str, entry: str, lib: str, seed: int, label: str,
     return judge.grade_cells(spec, sub.student, sub.code, Path(lib), seed, label, limits)
 
 
-def _worker(connection, *args) -> None:
-    try:
-        grade = grade_one(*args)
-    except BaseException as error:  # noqa: BLE001 - reported to the parent, then exit
-        connection.send(("error", f"{type(error).__name__}: {error}"[:300]))
-    else:
-        connection.send(("grade", grade))
-    connection.close()
+def _worker(connection) -> None:
+    """A grading process: grades the submissions it is sent, one at a time, until ``None``.
+
+    It lives for many submissions (importing NumPy, torch and the specs once); the parent
+    kills it, and starts another, when one submission overruns its deadline.
+    """
+    while True:
+        try:
+            task = connection.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        try:
+            grade = grade_one(*task)
+        except BaseException as error:  # noqa: BLE001 - reported to the parent
+            connection.send(("error", f"{type(error).__name__}: {error}"[:300]))
+        else:
+            connection.send(("grade", grade))
+
+
+class _Worker:
+    def __init__(self, context):
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_worker, args=(child,), daemon=True)
+        self.process.start()
+        child.close()
+        self.index: int | None = None  # the submission it grades now
+        self.ends = 0.0
+
+    def send(self, index: int, task: tuple, deadline: float) -> None:
+        self.index, self.ends = index, time.monotonic() + deadline
+        self.connection.send(task)
+
+    def stop(self, kill: bool = False) -> None:
+        if not kill:
+            try:
+                self.connection.send(None)
+            except OSError:
+                pass
+            self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()  # its sandbox dies with it (bwrap --die-with-parent)
+        self.process.join()
+        self.connection.close()
 
 
 def grade_entries(number: str, entries: list[Path], seed: int, label: str, workers: int = 2,
                   limits: sandbox.Limits | None = None,
-                  on_grade: Callable[[judge.Grade], None] | None = None) -> list[judge.Grade]:
-    """Grade submissions, ``workers`` at a time, each in its own process and sandbox.
+                  on_grade: Callable[[judge.Grade], None] | None = None,
+                  watchdog_seconds: float | None = None) -> list[judge.Grade]:
+    """Grade submissions, ``workers`` at a time, each in its own sandbox, under a watchdog.
 
     Returns the grades in the order of ``entries``; ``on_grade`` gets each as it arrives.
+    ``watchdog_seconds`` (default: the total time limit, half again, plus the judge's
+    margin) bounds the grading of one submission.
     """
     spec = specs.load(number)
     limits = limits or spec.LIMITS
-    deadline = limits.total_seconds * 1.5 + JUDGE_MARGIN_SECONDS
+    deadline = watchdog_seconds or limits.total_seconds * 1.5 + JUDGE_MARGIN_SECONDS
     grades: list[judge.Grade | None] = [None] * len(entries)
     # spawn, not fork: a process forked from one that runs threads (BLAS, torch, the
     # conv thread pool) can inherit a held lock and hang
@@ -116,49 +157,50 @@ def grade_entries(number: str, entries: list[Path], seed: int, label: str, worke
         if leaks:
             raise RuntimeError(f"the sandbox is not isolated here, refusing to grade: {leaks}")
         waiting = list(range(len(entries)))
-        running: dict[int, tuple] = {}
+        pool = [_Worker(context) for _ in range(max(1, min(workers, len(entries))))]
 
-        def finish(index: int, grade: judge.Grade) -> None:
-            grades[index] = grade
+        def finish(index: int, kind: str, value) -> None:
+            if kind != "grade":
+                value = judge.zero_grade(spec, harvest.read_id(Path(entries[index])),
+                                         f"judge error: {value}",
+                                         "not graded: the judge failed on this submission",
+                                         label)
+            grades[index] = value
             if on_grade is not None:
-                on_grade(grade)
+                on_grade(value)
 
-        def fail(index: int, why: str) -> judge.Grade:
-            return judge.zero_grade(spec, harvest.read_id(Path(entries[index])),
-                                    f"judge error: {why}",
-                                    "not graded: the judge failed on this submission", label)
-
-        while waiting or running:
-            while waiting and len(running) < max(1, workers):
-                index = waiting.pop(0)
-                parent, child = context.Pipe(duplex=False)
-                process = context.Process(
-                    target=_worker,
-                    args=(child, number, str(entries[index]), str(lib), seed, label, limits),
-                    daemon=True)
-                process.start()
-                child.close()
-                running[index] = (process, parent, time.monotonic() + deadline)
-            for index, (process, connection, ends) in list(running.items()):
-                message = None
-                if connection.poll(0.2 / max(1, len(running))):
-                    try:
-                        message = connection.recv()
-                    except (EOFError, OSError):
-                        message = ("error", f"grading process died (exit {process.exitcode})")
-                elif not process.is_alive() and not connection.poll(0):
-                    process.join(1)
-                    message = ("error", f"grading process died (exit {process.exitcode})")
-                elif time.monotonic() > ends:
-                    message = ("error", f"watchdog: no grade after {deadline:.0f} s")
-                if message is None:
-                    continue
-                kind, value = message
-                process.join(5)
-                if process.is_alive():
-                    process.kill()
-                    process.join()
-                connection.close()
-                del running[index]
-                finish(index, value if kind == "grade" else fail(index, value))
+        try:
+            while waiting or any(w.index is not None for w in pool):
+                for i, worker in enumerate(pool):
+                    if worker.index is None and waiting:
+                        index = waiting.pop(0)
+                        worker.send(index, (number, str(entries[index]), str(lib), seed, label,
+                                            limits), deadline)
+                    if worker.index is None:
+                        continue
+                    message = None
+                    if worker.connection.poll(0.1):
+                        try:
+                            message = worker.connection.recv()
+                        except (EOFError, OSError):
+                            worker.process.join(1)
+                            message = ("error", "grading process died "
+                                       f"(exit {worker.process.exitcode})")
+                    elif not worker.process.is_alive():
+                        worker.process.join(1)
+                        message = ("error", "grading process died "
+                                   f"(exit {worker.process.exitcode})")
+                    elif time.monotonic() > worker.ends:
+                        message = ("error", f"watchdog: no grade after {deadline:.0f} s")
+                    if message is None:
+                        continue
+                    index = worker.index
+                    worker.index = None
+                    if message[0] != "grade":  # a fresh process for the next submission
+                        worker.stop(kill=True)
+                        pool[i] = _Worker(context)
+                    finish(index, *message)
+        finally:
+            for worker in pool:
+                worker.stop(kill=worker.index is not None)
     return grades

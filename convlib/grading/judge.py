@@ -38,6 +38,7 @@ SEED_ENV = "CONVLIB_GRADING_SEED"
 SEED_FILE_ENV = "CONVLIB_GRADING_SEED_FILE"
 DEMO_SEED = 2024  # public: only for the repository's own tests and trying things out
 MAX_RESTARTS = 6
+MAX_FLAGS = 30
 
 
 class NoSeedError(RuntimeError):
@@ -590,6 +591,9 @@ def _grade_cells(spec, student, cells, lib, seed, seed_label, limits) -> Grade:
             flags.append(f"timeout total: the submission used its {limits.total_seconds:g} s")
     finally:
         session.close()
+    # flags quote the submission's code: bounded, like everything else it sends the report
+    flags = [f[:300] for f in flags[:MAX_FLAGS]] + (
+        [f"... {len(flags) - MAX_FLAGS} more flags"] if len(flags) > MAX_FLAGS else [])
     return Grade(student, spec.NAME, outcomes, flags, time.perf_counter() - start, seed_label,
                  dict(getattr(spec, "MANUAL", {})))
 
