@@ -313,6 +313,12 @@ def test_a_judge_failure_costs_one_test_and_is_flagged(tmp_path):
     lib = sandbox.make_public_lib(tmp_path / "lib")
     grade = judge.grade_cells(spec, "ada", ["y = 2"], lib, 1, "demo")
     assert [o.points for o in grade.outcomes] == [1, 0]
+    # a hidden probe test that fails shows the first line only (not the expected values)
+    spec.TESTS = [judge.ProbeTest("q1_hidden", "q1", 1, True, probe_name="values",
+                                  make=lambda rng: ({}, {"names": ["y"]}, None),
+                                  decide=lambda a, s, c: "loss is wrong: error 1\nexpected: 3")]
+    hidden = judge.grade_cells(spec, "ada", ["y = 2"], lib, 1, "demo").outcomes[0]
+    assert hidden.feedback == "loss is wrong: error 1"
     assert grade.flags == ["judge error q2_broken: TypeError: cannot compare float32 with this"]
 
 

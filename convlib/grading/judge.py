@@ -578,6 +578,10 @@ def _grade_cells(spec, student, cells, lib, seed, seed_label, limits) -> Grade:
             except Exception as error:  # noqa: BLE001 - the judge's failure, this test only
                 passed, feedback = False, "the judge could not check this output"
                 flags.append(f"judge error {test.name}: {_cause(error)}")
+            if test.hidden and feedback and not passed:
+                # a hidden test's feedback is its first line: the error's size, never the
+                # hidden inputs or expected values a probe's message may go on to show
+                feedback = feedback.strip().splitlines()[0][:300]
             if timed_out and not session.over_time:
                 flags.append(f"timeout {test.name}")
             if passed and test.question in zeroed:
