@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convlib.grading import harvest, judge, report, rules, sandbox
+from convlib.grading import harvest, judge, report, rules, sandbox, session
 
 ROOT = Path(__file__).resolve().parent.parent
 A1 = ROOT / "assignments" / "01_convolution_by_hand"
@@ -91,12 +91,12 @@ def test_sandbox_hides_the_grader_and_limits_the_submission(tmp_path, monkeypatc
     solution = A1 / "convolution_by_hand.ipynb"
     base = os.path.realpath(sys.base_prefix)
     cell = f"SOLUTION = {str(solution)!r}\nREPO = {str(ROOT)!r}\nBASE = {base!r}\n" + PROBE_CELL
-    session = judge.Session(lib, [cell], judge.probes_source(judge.COMMON_PROBES),
+    probe_session = session.Session(lib, [cell], judge.probes_source(judge.COMMON_PROBES),
                             sandbox.Limits(allow=("numpy",)))
     try:
-        result = session.call("values", {}, {"names": ["seen"]})
+        result = probe_session.call("values", {}, {"names": ["seen"]})
     finally:
-        session.close()
+        probe_session.close()
     assert result.ok, result.error
     seen = result.scalars["seen"].split(" ") if result.scalars["seen"] else []
     allowed = [] if sandbox.PIDS_CGROUP.exists() else ["many"]
@@ -108,16 +108,16 @@ def test_a_hanging_cell_costs_only_itself(tmp_path):
     lib = sandbox.make_public_lib(tmp_path / "lib")
     cells = ["def f(x):\n    return x + 1", "while True:\n    pass", "y = 2"]
     limits = sandbox.Limits(cell_seconds=4, call_seconds=4)
-    session = judge.Session(lib, cells, judge.probes_source(judge.COMMON_PROBES), limits)
+    probe_session = session.Session(lib, cells, judge.probes_source(judge.COMMON_PROBES), limits)
     try:
         params = {"func": "f", "cases": [{"args": [{"a": "x"}], "kwargs": {}}]}
-        result = session.call("call_cases", {"x": np.arange(3.0)}, params)
-        values = session.call("values", {}, {"names": ["y"]})
+        result = probe_session.call("call_cases", {"x": np.arange(3.0)}, params)
+        values = probe_session.call("values", {}, {"names": ["y"]})
     finally:
-        session.close()
+        probe_session.close()
     assert result.ok and np.array_equal(result.arrays["out0"], [1.0, 2.0, 3.0])
     assert values.arrays["y"] == 2
-    assert session.cell_errors[1].startswith("stopped")
+    assert probe_session.cell_errors[1].startswith("stopped")
 
 
 @needs_bwrap
@@ -271,11 +271,11 @@ def test_returned_arrays_of_any_dtype_are_cast_or_dropped():
     buffer = io.BytesIO()
     np.savez(buffer, f=np.ones(2, np.float32), h=np.ones(2, np.float16), i=np.arange(2),
              c=np.ones(2, complex))
-    arrays = judge._load_npz(buffer.getvalue(), 1 << 20)
+    arrays = session._load_npz(buffer.getvalue(), 1 << 20)
     assert arrays["f"].dtype == arrays["h"].dtype == np.float64 and "c" not in arrays
     assert arrays["i"].dtype.kind == "i"
     with pytest.raises(ValueError):
-        judge._load_npz(b"garbage", 1 << 20)
+        session._load_npz(b"garbage", 1 << 20)
 
 
 def test_outputs_from_the_sandbox_are_read_as_bounded_data(tmp_path):
@@ -286,16 +286,16 @@ def test_outputs_from_the_sandbox_are_read_as_bounded_data(tmp_path):
         np.save(buffer, np.zeros(100_000, dtype=np.uint8))
         z.writestr("x.npy", buffer.getvalue())
     with pytest.raises(ValueError, match="too large"):
-        judge._read_npz(tmp_path / "bomb.npz", max_bytes=2_000)
+        session._read_npz(tmp_path / "bomb.npz", max_bytes=2_000)
     os.symlink("/etc/hostname", tmp_path / "link.npz")
     with pytest.raises(OSError):
-        judge._read_npz(tmp_path / "link.npz", max_bytes=2_000)
+        session._read_npz(tmp_path / "link.npz", max_bytes=2_000)
     np.savez(tmp_path / "pickled.npz", x=np.array([{"a": 1}], dtype=object))
     with pytest.raises(ValueError):
-        judge._read_npz(tmp_path / "pickled.npz", max_bytes=1 << 20)
+        session._read_npz(tmp_path / "pickled.npz", max_bytes=1 << 20)
     os.mkfifo(tmp_path / "fifo.npz")
     with pytest.raises(ValueError, match="regular"):
-        judge._read_npz(tmp_path / "fifo.npz", max_bytes=1 << 20)
+        session._read_npz(tmp_path / "fifo.npz", max_bytes=1 << 20)
 
 
 @needs_bwrap

@@ -3,6 +3,8 @@
 * ``convlib.grading.sandbox`` runs a submission under bubblewrap with limits set from
   outside; ``convlib.grading.inside`` is the only code that runs inside it (the runner, the
   common probes, the students' helpers), and imports only the standard library and NumPy.
+* ``convlib.grading.session`` runs one submission's cells and the judge's probe calls in a
+  sandbox, restarting past a step that hangs, and reads what comes back as bounded data.
 * ``convlib.grading.harvest`` reads submissions (folders, zips, notebooks) as data.
 * ``convlib.grading.judge`` builds test inputs (hidden ones from a secret seed), asks
   the sandbox for the student's outputs and compares them with trusted references.

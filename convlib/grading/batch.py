@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import harvest, judge, sandbox, specs
+from . import harvest, judge, sandbox, session, specs
 
 JUDGE_MARGIN_SECONDS = 120.0  # the judge's own work per submission (references, timing)
 PROBE_CELL = '''
@@ -64,11 +64,11 @@ def check_isolation(lib: Path, limits: sandbox.Limits) -> list[str]:
     names = _forbidden_names(limits)[:40]
     folders = [str(p) for p in sandbox._foreign_site_packages()]
     cell = f"NAMES = {names!r}\nFOLDERS = {folders!r}\n" + PROBE_CELL
-    session = judge.Session(lib, [cell], judge.probes_source(judge.COMMON_PROBES), limits)
+    probe_session = session.Session(lib, [cell], judge.probes_source(judge.COMMON_PROBES), limits)
     try:
-        result = session.call("values", {}, {"names": ["found"]})
+        result = probe_session.call("values", {}, {"names": ["found"]})
     finally:
-        session.close()
+        probe_session.close()
     if not result.ok or "found" not in result.scalars:
         return [f"the probe did not run ({result.error})"]
     return result.scalars["found"].split()
