@@ -350,3 +350,17 @@ def test_the_watchdog_bounds_a_submission_and_grading_goes_on(tmp_path):
                                  on_grade=arrived.append, watchdog_seconds=8)
     assert grades[0].total == 0 and grades[0].flags[0].startswith("judge error: watchdog")
     assert grades[1].total == 12 and [g.student for g in arrived] == ["stuck", "solution"]
+
+
+def test_the_code_inside_the_sandbox_imports_only_the_standard_library_and_numpy():
+    """convlib/grading/inside/ is the trust boundary: what runs in the sandbox, and only that."""
+    import ast
+
+    inside = ROOT / "convlib" / "grading" / "inside"
+    for path in inside.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                top = name.split(".")[0]
+                assert top in sys.stdlib_module_names | {"numpy", "__future__"}, (path, name)
