@@ -131,6 +131,7 @@ class _Worker:
         if self.process.is_alive():
             self.process.kill()  # its sandbox dies with it (bwrap --die-with-parent)
         self.process.join()
+        sandbox.remove_cgroups_of(self.process.pid)
         self.connection.close()
 
 

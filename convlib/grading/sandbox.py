@@ -258,7 +258,8 @@ class Sandbox:
 
     def _make_cgroups(self) -> list[Path]:
         """A pids and a memory cgroup (cgroup v1 or v2), where the machine lets us make one."""
-        name = f"convlib-grading-{uuid.uuid4().hex[:12]}"
+        # named after the grading process, so that whoever kills it can remove them
+        name = f"convlib-grading-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         made = []
         memory = str(self.limits.memory_bytes)
         v2 = (CGROUP_ROOT / "cgroup.controllers").exists()
@@ -362,19 +363,31 @@ class Sandbox:
                     pass
             self.process = None
         for group in self.cgroups:
-            procs = group / "cgroup.procs"
-            for _ in range(50):  # wait until every process of the sandbox has gone
-                try:
-                    pids = procs.read_text().split()
-                    if not pids:
-                        break
-                    for pid in pids:
-                        os.kill(int(pid), signal.SIGKILL)
-                except (OSError, ValueError):
-                    pass
-                time.sleep(0.02)
-            try:
-                group.rmdir()
-            except OSError:
-                pass
+            _remove_cgroup(group)
         self.cgroups = []
+
+
+def _remove_cgroup(group: Path) -> None:
+    """Kill what is left in a sandbox's cgroup, then remove it."""
+    procs = group / "cgroup.procs"
+    for _ in range(50):  # wait until every process of the sandbox has gone
+        try:
+            pids = procs.read_text().split()
+            if not pids:
+                break
+            for pid in pids:
+                os.kill(int(pid), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    try:
+        group.rmdir()
+    except OSError:
+        pass
+
+
+def remove_cgroups_of(pid: int) -> None:
+    """Remove the cgroups of the sandboxes a killed grading process ``pid`` left behind."""
+    for root in (CGROUP_ROOT, PIDS_CGROUP, MEMORY_CGROUP):
+        for group in root.glob(f"convlib-grading-{pid}-*"):
+            _remove_cgroup(group)
