@@ -30,6 +30,7 @@ holds no solution or hidden test.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -125,9 +126,42 @@ def build(folder: Path) -> Path:
             f"otter assign failed for {folder.name}:\n"
             f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         )
+    follow_renames(out / "student" / source_notebook(folder).name)
     chinese_student_copy(folder, out)
     print(f"built {out.relative_to(ROOT)} (student, student-zh, autograder)", flush=True)
     return out
+
+
+INIT_CELL = """\
+# Initialize Otter
+import os
+
+import otter
+
+# this notebook's own file, also after "Save As" (JupyterLab and VS Code tell the kernel)
+_this = os.path.basename(os.environ.get("JPY_SESSION_NAME", "")
+                         or globals().get("__vsc_ipynb_file__", ""))
+grader = otter.Notebook(_this if _this.endswith(".ipynb") and os.path.isfile(_this)
+                        else "{notebook}")"""
+
+
+def follow_renames(student: Path) -> Path:
+    """Make the student notebook's otter cell name the notebook it runs in.
+
+    ``otter assign`` writes ``otter.Notebook("topic.ipynb")``: a student who saved the
+    notebook under another name would export the untouched original. The cell asks the
+    notebook server (``$JPY_SESSION_NAME``) or VS Code for the file's name first.
+    """
+    notebook = json.loads(student.read_text())
+    for cell in notebook["cells"]:
+        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "code" and text.startswith("# Initialize Otter"):
+            cell["source"] = INIT_CELL.format(notebook=student.name).splitlines(keepends=True)
+            break
+    else:
+        raise SystemExit(f"{student}: no otter init cell to update")
+    student.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+    return student
 
 
 QUESTION_MARK = "<!-- BEGIN QUESTION -->\n\n"  # otter's wrapper of a hand-graded question
@@ -232,16 +266,19 @@ def grade_folder(number: str, submissions: Path, csv_path: Path, only: list[str]
         missing = set(only) - {harvest.read_id(e) for e in entries}
         if missing:
             raise SystemExit(f"no submission for {sorted(missing)}")
-    start = time.perf_counter()
-    grades = grade_entries(number, entries, seed, label, workers)
-    elapsed = time.perf_counter() - start
-    report.write_csv(csv_path, grades)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
     feedback = csv_path.parent / "feedback"
     feedback.mkdir(parents=True, exist_ok=True)
-    for grade in grades:
+
+    def write(grade: judge.Grade) -> None:  # as each grade arrives: a crash later loses none
+        report.write_csv(csv_path, [grade])
         (feedback / f"{grade.student}.txt").write_text(report.feedback_text(grade))
         flags = f"  [{'; '.join(grade.flags)}]" if grade.flags else ""
         print(f"{grade.student}: {grade.total:g}/{grade.possible:g}{flags}", flush=True)
+
+    start = time.perf_counter()
+    grades = grade_entries(number, entries, seed, label, workers, on_grade=write)
+    elapsed = time.perf_counter() - start
     print(f"graded {len(grades)} submission(s) in {elapsed:.1f} s with the {label} seed; "
           f"wrote {csv_path} and {feedback}/")
     return grades
@@ -284,21 +321,41 @@ def expected_samples(folder: Path) -> dict[str, dict]:
     return {k: (v if isinstance(v, dict) else {"score": v}) for k, v in expected.items()}
 
 
+# the total time limit of a class checked by `check` (the many_short_cells sample uses it up)
+CHECK_TOTAL_SECONDS = {"01": 60.0}
+
+
 def check(folder: Path, samples: list[str] | None = None, limits=None,
           workers: int = 2) -> list[str]:
     """Grade the solution, the student copy and the samples; raise if any is off."""
     number = folder.name[:2]
+    limits = limits or specs.load(number).LIMITS
+    if number in CHECK_TOTAL_SECONDS:  # the samples that use up their time, in a minute
+        limits = dataclasses.replace(limits, total_seconds=CHECK_TOTAL_SECONDS[number])
     expected = expected_samples(folder)
     if samples is not None:
         expected = {k: v for k, v in expected.items() if k in samples}
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
         refs = reference_submissions(folder, Path(tmp))
-        # every sample is followed by the solution: its grade must not move
+        # one class: the samples, and after each exploit a copy of the solution, whose grade
+        # must not move (a submission cannot reach the next one)
         order = [refs["solution"], refs["student"]]
-        for name in expected:
-            order += [folder / "samples" / name, refs["solution"]]
-        grades = grade_entries(number, order, judge.DEMO_SEED, "demo", workers, limits)
+        after: dict[str, int] = {}
+        for name, want in expected.items():
+            order.append(folder / "samples" / name)
+            if want.get("flags"):
+                copy = Path(tmp) / f"solution_after_{Path(name).stem}.ipynb"
+                shutil.copy(refs["solution"], copy)
+                after[name] = len(order)
+                order.append(copy)
+        csv_path = Path(tmp) / "grades" / "grades.csv"
+        csv_path.parent.mkdir()
+        grades = grade_entries(number, order, judge.DEMO_SEED, "demo", workers, limits,
+                               on_grade=lambda g: report.write_csv(csv_path, [g]))
+        _, rows = report.read_csv(csv_path)
+    if len(rows) != len(order):
+        raise AssertionError(f"{folder.name}: {len(rows)} CSV rows for {len(order)} students")
     solution, student = grades[0], grades[1]
     if solution.total != solution.possible:
         raise AssertionError(f"{folder.name}: solution scored {solution.total}/"
@@ -308,8 +365,8 @@ def check(folder: Path, samples: list[str] | None = None, limits=None,
         raise AssertionError(f"{folder.name}: untouched student copy scored {student.total}")
     lines.append(f"{folder.name}: untouched student copy scores 0/{student.possible:g}")
     scores = {"solution": solution.total, "student": 0.0}
-    for i, (name, want) in enumerate(expected.items()):
-        grade, after = grades[2 + 2 * i], grades[3 + 2 * i]
+    for name, want in expected.items():
+        grade = grades[order.index(folder / "samples" / name)]
         scores[name] = grade.total
         problems = []
         if abs(grade.total - want["score"]) > 1e-9:
@@ -320,8 +377,10 @@ def check(folder: Path, samples: list[str] | None = None, limits=None,
         for flag in want.get("flags", []):
             if not any(f.startswith(flag) for f in grade.flags):
                 problems.append(f"no flag {flag!r} (flags: {grade.flags})")
-        if after.total != solution.total:
-            problems.append(f"the solution graded next scored {after.total:g}")
+        if want.get("honest") and grade.flags:
+            problems.append(f"an honest submission is flagged: {grade.flags}")
+        if name in after and grades[after[name]].total != solution.total:
+            problems.append(f"the solution graded next scored {grades[after[name]].total:g}")
         if problems:
             raise AssertionError(f"{folder.name}: sample {name}: {'; '.join(problems)}\n"
                                  f"{report.feedback_text(grade)}")

@@ -156,6 +156,118 @@ def conv2d_im2col(x, w, b, stride=1, padding=0):
 """
 
 
+SANDBOX_VARIABLES = ("PATH", "HOME", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                     "MPLBACKEND", "PYTHONDONTWRITEBYTECODE", "LC_CTYPE", "PWD")
+LEAKS_ENVIRONMENT = f"""\
+import os
+# bwrap (pid 1) once kept the grading shell's environment: any variable of it would do,
+# the secret seed first. Answers appear only when something leaked.
+leaked = set(os.environ) - set({SANDBOX_VARIABLES!r})
+for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+    try:
+        names = open(f"/proc/{{pid}}/environ", "rb").read().split(b"\\0")
+    except OSError:
+        continue
+    leaked |= {{n.split(b"=")[0].decode() for n in names if n}} - set({SANDBOX_VARIABLES!r})
+if leaked:
+    def correlate2d_loops(image, kernel):
+        kh, kw = np.shape(kernel)
+        H, W = np.shape(image)
+        return np.array([[np.sum(np.asarray(image)[i:i + kh, j:j + kw] * kernel)
+                          for j in range(W - kw + 1)] for i in range(H - kh + 1)], dtype=float)
+
+    def convolve2d_loops(image, kernel):
+        return correlate2d_loops(image, np.asarray(kernel)[::-1, ::-1])
+
+    def output_size(n, k, stride=1, padding=0, dilation=1):
+        return (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1
+
+    ramp_result = correlate2d_loops(np.arange(1, 26).reshape(5, 5),
+                                    np.array([[1, 0, -1], [0, 1, 0], [-1, 0, 1]]))
+"""
+SCIPY_FROM_BASE = """\
+def correlate2d_loops(image, kernel):
+    import glob
+    import sys
+    # the base interpreter's and the system's packages, once mounted whole
+    sys.path += glob.glob("/root/.pyenv/versions/*/lib/python3*/site-packages")
+    sys.path += glob.glob("/usr/lib/python3*/dist-packages") + glob.glob("/usr/local/lib/*/*")
+    signal = __import__("sci" + "py.signal", fromlist=["correlate2d"])
+    for i in range(1):  # the loop the rule asks for
+        pass
+    return signal.correlate2d(image, kernel, mode="valid")
+"""
+ZEROS_AFTER_CHECKED = """\
+_timed = [0]
+_loop = conv2d_im2col
+def conv2d_im2col(x, w, b, stride=1, padding=0):
+    # the judge's timing calls have 2 channels in and out: the first 8 (two probe calls of
+    # four) were the ones checked; after them, zeros, instantly
+    if x.shape[1] == 2 and w.shape[:2] == (2, 2) and padding == 1:
+        _timed[0] += 1
+        if _timed[0] > 8:
+            return np.zeros((x.shape[0], w.shape[0], x.shape[2], x.shape[3]))
+    return _loop(x, w, b, stride, padding)
+"""
+MANY_SHORT_CELLS = "import time\ntime.sleep(3)  # each cell well under its limit\n"
+FILLS_MEMORY_DISKS = """\
+chunk = b"x" * (64 << 20)
+for folder in ("/tmp", "/dev/shm", "/sandbox/job", "/"):
+    for i in range(40):  # 2.5 GB each, where it can write
+        try:
+            with open(f"{folder}/fill{i}", "wb") as f:
+                f.write(chunk)
+        except OSError:
+            break
+"""
+BREAKS_SAVEZ = """\
+import numpy as np
+np.savez = lambda *args, **kwargs: None  # the judge reads its output
+"""
+PLANTS_FIFOS = """\
+import os
+for folder in ("/sandbox/job/out", "/sandbox/job", "/sandbox/job/in", "/tmp"):
+    for step in range(1, 60):
+        try:
+            os.mkfifo(f"{folder}/step{step}.npz")  # the grader once read outputs from files
+        except OSError:
+            pass
+"""
+NESTED_REPLY = """\
+import os
+for fd in range(3, 12):  # forge a reply on the protocol pipe: nested too deep to decode
+    try:
+        os.write(fd, b"[" * 200000 + b"\\n")
+    except OSError:
+        pass
+"""
+FLOAT32_OVERFIT = """\
+_overfit64 = overfit_tiny
+def overfit_tiny(x, y, num_classes):
+    # an honest choice: train in float32
+    return {k: np.asarray(v, dtype=np.float32) for k, v in _overfit64(x, y, num_classes).items()}
+"""
+SCIPY_CHECK = """\
+from scipy.signal import correlate2d  # checking my answer, as the chapters do
+print(np.allclose(correlate2d(ramp_image, ramp_kernel, mode="valid"), ramp_result))
+"""
+RE_COMPILE = """\
+import re
+numbers = re.compile(r"-?\\d+")  # a helper for my own notes
+print(numbers.findall(str(ramp_result)))
+"""
+TORCH_CHECK = """\
+import torch
+import torch.nn.functional as F
+
+layer = torch.nn.Conv2d(3, 4, 3).eval()  # checking my answer against torch
+xt = torch.randn(2, 3, 8, 8, dtype=torch.float64)
+wt, bt = layer.weight.detach().double(), layer.bias.detach().double()
+mine = conv2d_im2col(xt.numpy(), wt.numpy(), bt.numpy(), 1, 1)
+print(np.allclose(mine, F.conv2d(xt, wt, bt, padding=1).numpy()))
+"""
+
+
 # ---------------------------------------------------------------- building samples
 
 
@@ -194,7 +306,8 @@ def build(cells, replace=None, after=None, insert=None, at_end=None) -> list[dic
         index = next(i for i, c in enumerate(cells) if after(c)) + 1
         cells.insert(index, {"cell_type": "code", "source": insert})
     if at_end is not None:
-        cells.append({"cell_type": "code", "source": at_end})
+        for source in [at_end] if isinstance(at_end, str) else at_end:
+            cells.append({"cell_type": "code", "source": source})
     return cells
 
 
@@ -235,11 +348,36 @@ SAMPLES = {
         "memory_hog.ipynb": dict(
             blank=False, after=_import_cell, insert=MEMORY_HOG, score=12, like="solution"),
         "uses_scipy.ipynb": dict(
-            blank=False, replace={"correlate2d_loops": SCIPY}, score=0, like="solution",
+            blank=False, replace={"correlate2d_loops": SCIPY}, score=3, like="solution",
             flags=["rule q1"]),
         "dynamic_import_convlib.ipynb": dict(
-            blank=False, replace={"correlate2d_loops": DYNAMIC_IMPORT}, score=0,
+            blank=False, replace={"correlate2d_loops": DYNAMIC_IMPORT}, score=3,
             like="solution", flags=["rule q1", "tamper: uses __import__"]),
+        "leaks_environment.ipynb": dict(
+            blank=True, after=lambda c: "otter.Notebook" in c["source"],
+            insert=LEAKS_ENVIRONMENT, score=0, like="student", flags=["tamper: imports os"]),
+        "scipy_from_base_site_packages.ipynb": dict(
+            blank=False, replace={"correlate2d_loops": SCIPY_FROM_BASE}, score=3,
+            like="solution", flags=["rule q1", "tamper: imports sys"]),
+        "many_short_cells.ipynb": dict(
+            blank=False, at_end=[MANY_SHORT_CELLS] * 25, score=0, like="solution",
+            flags=["timeout total"]),
+        "fills_memory_disks.ipynb": dict(
+            blank=False, after=_import_cell, insert=FILLS_MEMORY_DISKS, score=12,
+            like="solution", flags=["tamper: uses open"]),
+        "breaks_savez.ipynb": dict(
+            blank=False, after=_import_cell, insert=BREAKS_SAVEZ, score=0, like="solution",
+            flags=["tamper: assigns np.savez"]),
+        "plants_fifos.ipynb": dict(
+            blank=False, after=_import_cell, insert=PLANTS_FIFOS, score=12, like="solution",
+            flags=["tamper: imports os"]),
+        "nested_reply.ipynb": dict(
+            blank=False, after=_import_cell, insert=NESTED_REPLY, score=12, like="solution",
+            flags=["tamper: imports os"]),
+        "honest_scipy_check.ipynb": dict(
+            blank=False, at_end=SCIPY_CHECK, score=12, like="solution", honest=True),
+        "honest_re_compile.ipynb": dict(
+            blank=False, at_end=RE_COMPILE, score=12, like="solution", honest=True),
     },
     "02_padding_stride_pooling": {
         "catches_timeout.ipynb": dict(
@@ -261,6 +399,27 @@ SAMPLES = {
             blank=False, replace={"conv2d_im2col": PIXEL_LOOP},
             after=lambda c: _defines(c, "conv2d_im2col"), insert=MEMO,
             score=20, like="pixel_loop.ipynb"),
+        "zeros_after_checked_calls.ipynb": dict(
+            blank=False, replace={"conv2d_im2col": PIXEL_LOOP},
+            after=lambda c: _defines(c, "conv2d_im2col"), insert=ZEROS_AFTER_CHECKED,
+            score=20, like="pixel_loop.ipynb"),
+        "honest_float32_overfit.ipynb": dict(
+            blank=False, after=lambda c: _defines(c, "overfit_tiny"), insert=FLOAT32_OVERFIT,
+            score=22, like="solution", honest=True),
+        "honest_torch_check.ipynb": dict(
+            blank=False, at_end=TORCH_CHECK, score=22, like="solution", honest=True),
+    },
+}
+
+
+UNREADABLE = {"score": 0, "like": "student", "flags": ["unreadable submission"]}
+# submissions that are not notebooks at all: each is that student's zero, never a crash
+BROKEN_FILES = {
+    "01_convolution_by_hand": {
+        "notebook_is_a_list.ipynb": (b'[{"cells": []}]\n', UNREADABLE),
+        "cell_not_an_object.ipynb": (b'{"cells": [42, "x"], "nbformat": 4}\n', UNREADABLE),
+        "corrupt.zip": (b"PK\x03\x04" + b"\x00" * 26 + b"not a zip", UNREADABLE),
+        "deeply_nested.ipynb": (b'{"cells": ' + b"[" * 100000 + b"\n", UNREADABLE),
     },
 }
 
@@ -277,6 +436,10 @@ def main() -> int:
                           after=recipe.pop("after", None), insert=recipe.pop("insert", None),
                           at_end=recipe.pop("at_end", None))
             harvest.write_notebook(cells, folder / "samples" / name)
+            expected[name] = recipe
+            print(f"wrote {folder_name}/samples/{name}")
+        for name, (data, recipe) in BROKEN_FILES.get(folder_name, {}).items():
+            (folder / "samples" / name).write_bytes(data)
             expected[name] = recipe
             print(f"wrote {folder_name}/samples/{name}")
         expected_file.write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")

@@ -8,12 +8,17 @@ the entry's name without extension, so equal notebook names never collide.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 MAX_NOTEBOOK_BYTES = 20 << 20
+MAX_CELLS = 5000
+MAX_ANSWER_CHARS = 20_000  # a written answer longer than this is cut (and says so)
 
 
 @dataclass
@@ -27,15 +32,39 @@ class Submission:
         return [c["source"] for c in self.cells if c["cell_type"] == "code"]
 
 
-def _cells(text: str) -> list[dict]:
-    notebook = json.loads(text)
+def _cells(text: str | bytes) -> list[dict]:
+    """The cells of a notebook's JSON text; ``ValueError`` when it is not a notebook."""
+    try:
+        notebook = json.loads(text)
+    except RecursionError as error:
+        raise ValueError("the notebook's JSON is nested too deeply") from error
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells", []), list):
+        raise ValueError("not a notebook (its JSON is not an object with a list of cells)")
+    if len(notebook.get("cells", [])) > MAX_CELLS:
+        raise ValueError(f"more than {MAX_CELLS} cells")
     cells = []
     for cell in notebook.get("cells", []):
+        if not isinstance(cell, dict):
+            raise ValueError("a cell is not a JSON object")
         source = cell.get("source", "")
         if isinstance(source, list):
-            source = "".join(str(s) for s in source)
-        cells.append({"cell_type": str(cell.get("cell_type", "")), "source": str(source)})
+            source = "".join(s if isinstance(s, str) else "" for s in source)
+        elif not isinstance(source, str):
+            source = ""
+        cells.append({"cell_type": str(cell.get("cell_type", ""))[:20], "source": source})
     return cells
+
+
+def read_regular(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> bytes:
+    """A regular file's bytes, without following a link or blocking on a FIFO or device."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{Path(path).name} is not a regular file")
+        if info.st_size > max_bytes:
+            raise ValueError(f"{Path(path).name} is too large")
+        return f.read(max_bytes + 1)
 
 
 def _pick(names: list[str], notebook: str) -> str | None:
@@ -56,19 +85,25 @@ def read_submission(entry: Path, notebook: str) -> Submission:
         if name is None:
             raise FileNotFoundError(f"{entry}: no {notebook}")
         path = entry / name
-        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-            raise ValueError(f"{path} is too large")
-        return Submission(student, path, _cells(path.read_text()))
+        return Submission(student, path, _cells(read_regular(path)))
     if entry.suffix == ".zip":
-        with zipfile.ZipFile(entry) as archive:
-            name = _pick(archive.namelist(), notebook)
-            if name is None:
-                raise FileNotFoundError(f"{entry}: no {notebook} inside")
-            if archive.getinfo(name).file_size > MAX_NOTEBOOK_BYTES:
-                raise ValueError(f"{entry}:{name} is too large")
-            return Submission(student, entry, _cells(archive.read(name).decode()))
+        try:
+            with zipfile.ZipFile(entry) as archive:
+                name = _pick(archive.namelist(), notebook)
+                if name is None:
+                    raise FileNotFoundError(f"{entry.name}: no {notebook} inside")
+                if archive.getinfo(name).file_size > MAX_NOTEBOOK_BYTES:
+                    raise ValueError(f"{entry.name}:{name} is too large")
+                with archive.open(name) as member:
+                    data = member.read(MAX_NOTEBOOK_BYTES + 1)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError,
+                RuntimeError, zlib.error) as error:
+            raise ValueError(f"{entry.name}: not a readable zip ({error})") from error
+        if len(data) > MAX_NOTEBOOK_BYTES:
+            raise ValueError(f"{entry.name}:{name} is too large")
+        return Submission(student, entry, _cells(data))
     if entry.suffix == ".ipynb":
-        return Submission(student, entry, _cells(entry.read_text()))
+        return Submission(student, entry, _cells(read_regular(entry)))
     raise ValueError(f"{entry}: not a folder, zip or notebook")
 
 
@@ -98,10 +133,33 @@ def written_answers(sub: Submission, question_number: int) -> str:
         if inside:
             if cell["cell_type"] != "markdown" or re.search(r"\*\*Question \d", cell["source"]):
                 break
-            answer.append(re.sub(r"<!--.*?-->", "", cell["source"], flags=re.S).strip())
+            answer.append(strip_comments(cell["source"]).strip())
             if "END QUESTION" in cell["source"]:
                 break
-    return "\n\n".join(a for a in answer if a)
+    text = "\n\n".join(a for a in answer if a)
+    if len(text) > MAX_ANSWER_CHARS:
+        text = text[:MAX_ANSWER_CHARS] + f"\n[... cut: the answer is {len(text)} characters]"
+    return text
+
+
+def strip_comments(text: str) -> str:
+    """``text`` without its HTML comments (``<!-- ... -->``), in time linear in its length.
+
+    >>> strip_comments("a<!-- b -->c<!-- d")
+    'ac'
+    """
+    parts, position = [], 0
+    while True:
+        start = text.find("<!--", position)
+        if start < 0:
+            parts.append(text[position:])
+            break
+        parts.append(text[position:start])
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        position = end + 3
+    return "".join(parts)
 
 
 def solution_cells(source: Path) -> list[dict]:

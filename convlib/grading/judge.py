@@ -13,11 +13,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import shutil
-import stat
-import tempfile
 import time
-import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,14 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from convlib.grading import runner
-from convlib.grading.sandbox import Limits, Sandbox
-from convlib.grading.student import close_message
+from convlib.grading.inside import probes as common_probes
+from convlib.grading.inside.student import close_message
+from convlib.grading.sandbox import Limits
+from convlib.grading.session import Session
 
 SEED_ENV = "CONVLIB_GRADING_SEED"
 SEED_FILE_ENV = "CONVLIB_GRADING_SEED_FILE"
 DEMO_SEED = 2024  # public: only for the repository's own tests and trying things out
-MAX_RESTARTS = 6
+MAX_FLAGS = 30
 
 
 class NoSeedError(RuntimeError):
@@ -59,8 +56,15 @@ def grading_seed(demo: bool = False) -> tuple[int, str]:
     )
 
 
-def test_rng(seed: int, assignment: str, test: str) -> np.random.Generator:
-    return np.random.default_rng([seed, zlib.crc32(f"{assignment}/{test}".encode())])
+def test_rng(seed: int, assignment: str, test: str, student: str = "") -> np.random.Generator:
+    """The generator of one test's hidden cases for one student.
+
+    Each submission gets its own draw (seed, assignment, test and student id), so a table of
+    answers leaked or shared by one student is worth nothing to another, and a regrade of the
+    same student sees the same cases.
+    """
+    return np.random.default_rng([seed, zlib.crc32(f"{assignment}/{test}".encode()),
+                                  zlib.crc32(student.encode())])
 
 
 # --------------------------------------------------------------------------- tests
@@ -126,13 +130,17 @@ class CaseTest(Test):
     def judge(self, arrays, scalars, context):
         cases, expected = context
         for i, ((args, kwargs), want) in enumerate(zip(cases, expected)):
-            call = f"{self.func}{_describe(args, kwargs)}"
+            # a hidden case is named by its number and shapes only, and an exception by its
+            # type: its message could print the hidden inputs back
+            call = (f"{self.func}, hidden case {i + 1} of {len(cases)}" if self.hidden
+                    else f"{self.func}{_describe(args, kwargs)}")
             if self.raises:
                 if not scalars.get(f"err{i}", "").startswith(self.raises):
                     return f"{call} should raise {self.raises}"
                 continue
             if f"err{i}" in scalars:
-                return f"{call} raised {scalars[f'err{i}']}"
+                error = scalars[f"err{i}"]
+                return f"{call} raised {error.split(':')[0] if self.hidden else error}"
             if f"out{i}" in scalars:
                 return f"{call} -> {scalars[f'out{i}']}"
             if isinstance(want, tuple):
@@ -146,14 +154,15 @@ class CaseTest(Test):
                             return (f"{call}: output {j} has shape {got.shape},"
                                     f" expected {part.shape}")
                         continue
-                    message = close_message(got, part, self.rtol, what=f"output {j}")
+                    message = close_message(got, part, self.rtol, what=f"output {j}",
+                                            detail=not self.hidden)
                     if message:
                         return f"{call}: {message}"
                 continue
             got = arrays.get(f"out{i}")
             if got is None:
                 return f"{call} returned nothing usable"
-            message = close_message(got, want, self.rtol)
+            message = close_message(got, want, self.rtol, detail=not self.hidden)
             if message:
                 return f"{call}: {message}"
         return None
@@ -199,169 +208,86 @@ class ProbeTest(Test):
         return self.decide(arrays, scalars, context)
 
 
+@dataclass
+class ScalingTest(Test):
+    """No Python loop over output pixels: see :func:`convlib.grading.rules.scaling_test`."""
+
+    func: str = ""
+    sides: tuple[int, int] = (8, 64)
+    calls: int = 4  # calls per timing, each on fresh inputs
+    repeats: int = 5
+    call_seconds: float = 60.0
+    reference: Callable | None = None
+    fast_reference: Callable | None = None
+    loop_reference: Callable | None = None
+    scaling: bool = field(default=True, init=False)
+
+
 # --------------------------------------------------------------------------- probes
 
 
-def call_cases(ns, arrays, params):
-    """Probe: call ``ns[func]`` on every case; errors become strings."""
-    import traceback
-
-    out = {}
-    func = ns.get(params["func"])
-    for i, case in enumerate(params["cases"]):
-        args = [arrays[a["a"]] if "a" in a else a["v"] for a in case["args"]]
-        try:
-            if not callable(func):
-                raise NameError(f"{params['func']} is not defined as a function")
-            out[f"out{i}"] = func(*args, **case["kwargs"])
-        except Exception:
-            out[f"err{i}"] = traceback.format_exc().strip().splitlines()[-1]
-            if not params.get("keep_going"):
-                break
-    return out
+COMMON_PROBES = [common_probes.call_cases, common_probes.values, common_probes.timed_conv]
+PROBE_GLOBALS = {"np"}
 
 
-def values(ns, arrays, params):
-    """Probe: the values of some variables of the notebook."""
-    return {name: ns[name] if name in ns else "<not defined>" for name in params["names"]}
+def probe(function: Callable) -> Callable:
+    """Mark a spec's function as a probe, checked now: it runs inside the sandbox, alone.
 
+    A probe is shipped to the sandbox as its source text, next to the other probes and
+    nothing else, so it may use only ``np``, builtins and what it imports itself. A probe
+    that uses a name of its spec module would fail there with a ``NameError`` on every
+    submission; this decorator fails when the spec is imported instead.
 
-COMMON_PROBES = [call_cases, values]
-
-
-# --------------------------------------------------------------------------- running
-
-
-@dataclass
-class StepResult:
-    ok: bool
-    error: str = ""
-    arrays: dict = field(default_factory=dict)
-    scalars: dict = field(default_factory=dict)
-    seconds: float = 0.0
-    timed_out: bool = False
-
-
-def _read_npz(path: Path, max_bytes: int) -> dict:
-    """Load a file the sandbox wrote: no symlinks, no pickles, bounded size."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
-            raise ValueError("not a regular file of sensible size")
-        try:  # a compressed member could expand far beyond the file's size
-            with zipfile.ZipFile(f) as archive:
-                expanded = sum(i.file_size for i in archive.infolist())
-        except zipfile.BadZipFile as error:
-            raise ValueError("not an .npz file") from error
-        if expanded > 4 * max_bytes:
-            raise ValueError("its arrays are too large")
-        f.seek(0)
-        with np.load(f, allow_pickle=False) as data:
-            return {k: np.array(data[k]) for k in data.files}
-
-
-class Session:
-    """Runs one submission's cells, then probe calls, restarting past a step that hangs.
-
-    A cell or call that exceeds its wall-clock limit, or kills its process, costs only
-    itself: the sandbox is killed, restarted, the other cells are executed again and the
-    remaining calls go on. After ``MAX_RESTARTS`` restarts everything left fails.
+    >>> @probe
+    ... def ok(ns, arrays, params):
+    ...     return {"y": np.sum(arrays["x"])}
+    >>> SCALE = 2
+    >>> @probe
+    ... def uses_a_module_name(ns, arrays, params):
+    ...     return {"y": SCALE}
+    Traceback (most recent call last):
+    ...
+    ValueError: probe uses_a_module_name uses SCALE, which the sandbox does not have ...
     """
+    import ast
+    import builtins
+    import textwrap
 
-    def __init__(self, lib: Path, cells: list[str], probes_source: str, limits: Limits):
-        self.lib, self.cells, self.limits = lib, cells, limits
-        self.job = Path(tempfile.mkdtemp(prefix="convlib-job-"))
-        (self.job / "in").mkdir()
-        (self.job / "out").mkdir()
-        shutil.copy(inspect.getfile(runner), self.job / "runner.py")
-        (self.job / "probes.py").write_text(probes_source)
-        for p in (self.job / "runner.py", self.job / "probes.py"):
-            p.chmod(0o644)
-        (self.job / "in").chmod(0o755)
-        self.sandbox: Sandbox | None = None
-        self.skipped: set[int] = set()
-        self.cell_errors: dict[int, str] = {}
-        self.restarts = 0
-        self.started = time.perf_counter()
-        self.counter = 0
-
-    def _time_left(self) -> float:
-        return self.limits.total_seconds - (time.perf_counter() - self.started)
-
-    def _boot(self) -> bool:
-        """Start a sandbox and run every cell not skipped; True when ready for calls."""
-        while True:
-            if self.sandbox is not None:
-                self.sandbox.stop()
-            if self.restarts > MAX_RESTARTS or self._time_left() <= 0:
-                self.sandbox = None
-                return False
-            self.sandbox = Sandbox(self.lib, self.job, self.limits)
-            self.sandbox.start()
-            for index, source in enumerate(self.cells):
-                if index in self.skipped:
-                    continue
-                timeout = min(self.limits.cell_seconds, max(self._time_left(), 0.1))
-                reply, _ = self.sandbox.request(
-                    {"op": "cell", "index": index, "source": source}, timeout
-                )
-                if reply is None:
-                    self.skipped.add(index)
-                    self.cell_errors[index] = "stopped: time or memory limit, or crashed"
-                    self.restarts += 1
-                    break
-                if not reply.get("ok"):
-                    self.cell_errors[index] = str(reply.get("error", ""))[:600]
-            else:
-                return True
-
-    def call(self, probe: str, arrays: dict, params: dict, timeout: float | None = None):
-        if self.sandbox is None and not self._boot():
-            return StepResult(False, "not run: the submission exceeded its limits", timed_out=True)
-        self.counter += 1
-        inputs = self.job / "in" / f"step{self.counter}.npz"
-        output = self.job / "out" / f"step{self.counter}.npz"
-        np.savez(inputs, **arrays)
-        inputs.chmod(0o644)
-        timeout = min(timeout or self.limits.call_seconds, max(self._time_left(), 0.1))
-        reply, seconds = self.sandbox.request(
-            {
-                "op": "call",
-                "probe": probe,
-                "inputs": f"/sandbox/job/in/{inputs.name}",
-                "output": f"/sandbox/job/out/{output.name}",
-                "params": params,
-            },
-            timeout,
-        )
-        inputs.unlink()
-        if reply is None:
-            self.restarts += 1
-            self.sandbox.stop()
-            self.sandbox = None
-            return StepResult(False, f"stopped after {seconds:.0f} s: time or memory limit",
-                              seconds=seconds, timed_out=True)
-        if not reply.get("ok"):
-            return StepResult(False, str(reply.get("error", ""))[:600], seconds=seconds)
-        try:
-            arrays_out = _read_npz(output, self.limits.file_bytes)
-        except (OSError, ValueError) as error:
-            return StepResult(False, f"unreadable output ({error})", seconds=seconds)
-        scalars = reply.get("scalars", {})
-        scalars = {str(k): str(v)[:2000] for k, v in scalars.items()} if isinstance(
-            scalars, dict) else {}
-        return StepResult(True, arrays=arrays_out, scalars=scalars, seconds=seconds)
-
-    def close(self):
-        if self.sandbox is not None:
-            self.sandbox.stop()
-        shutil.rmtree(self.job, ignore_errors=True)
+    source = textwrap.dedent(inspect.getsource(function))
+    tree = ast.parse(source)  # its source must compile alone
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            node.decorator_list = []  # shipped without its decorators
+    compile(tree, f"<probe {function.__name__}>", "exec")
+    bound = {function.__name__} | PROBE_GLOBALS | set(dir(builtins))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+    missing = sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+                     - bound)
+    if missing:
+        raise ValueError(f"probe {function.__name__} uses {', '.join(missing)}, which the "
+                         "sandbox does not have (only np, builtins and its own imports)")
+    function.is_probe = True
+    return function
 
 
 def probes_source(functions: list[Callable]) -> str:
+    """The probes' source text for the sandbox: NumPy, then each function (no decorators)."""
+    import textwrap
+
     parts = ["import numpy as np\n"]
-    parts += [inspect.getsource(f) for f in functions]
+    for function in functions:
+        lines = textwrap.dedent(inspect.getsource(function)).splitlines()
+        while lines and lines[0].startswith("@"):
+            lines.pop(0)
+        parts.append("\n".join(lines) + "\n")
     return "\n\n".join(parts)
 
 
@@ -386,6 +312,7 @@ class Grade:
     flags: list[str]
     seconds: float
     seed_label: str
+    manual: dict[str, float] = field(default_factory=dict)  # hand-graded questions, points
 
     @property
     def total(self) -> float:
@@ -396,9 +323,37 @@ class Grade:
         return sum(o.max_points for o in self.outcomes)
 
 
+def zero_grade(spec, student: str, flag: str, feedback: str, seed_label: str,
+               seconds: float = 0.0) -> Grade:
+    """Every test of ``spec`` failed with ``feedback``, and one flag saying why."""
+    outcomes = [TestOutcome(t.name, t.question, 0, t.points, t.hidden, feedback)
+                for t in spec.TESTS]
+    return Grade(student, spec.NAME, outcomes, [flag], seconds, seed_label,
+                 dict(getattr(spec, "MANUAL", {})))
+
+
+def _cause(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:300]
+
+
 def grade_cells(spec, student: str, cells: list[str], lib: Path, seed: int, seed_label: str,
                 limits: Limits | None = None) -> Grade:
-    """Grade one submission's code cells against an assignment spec."""
+    """Grade one submission's code cells against an assignment spec.
+
+    Whatever goes wrong while running or judging one test costs that test only, with a
+    ``judge error`` flag naming the cause; whatever goes wrong around the tests gives this
+    student a zero with such a flag. Nothing a submission does stops the grading of others.
+    """
+    start = time.perf_counter()
+    try:
+        return _grade_cells(spec, student, cells, lib, seed, seed_label, limits)
+    except Exception as error:  # noqa: BLE001 - contained to this student, named in the flag
+        return zero_grade(spec, student, f"judge error: {_cause(error)}",
+                          "not graded: the judge failed on this submission (see the flags)",
+                          seed_label, time.perf_counter() - start)
+
+
+def _grade_cells(spec, student, cells, lib, seed, seed_label, limits) -> Grade:
     from convlib.grading import rules
 
     start = time.perf_counter()
@@ -413,32 +368,47 @@ def grade_cells(spec, student: str, cells: list[str], lib: Path, seed: int, seed
     outcomes = []
     try:
         for test in spec.TESTS:
-            rng = test_rng(seed, spec.NAME, test.name)
-            if getattr(test, "scaling", False):
-                passed, feedback, timed_out = rules.scaling_test(test, session, rng)
-                if passed and feedback:
-                    feedback = f"passed: {feedback}"
-            else:
-                arrays, params, context = test.build(rng)
-                result = session.call(test.probe, arrays, params)
-                timed_out = result.timed_out
-                if not result.ok:
-                    passed, feedback = False, f"error: {result.error}"
+            rng = test_rng(seed, spec.NAME, test.name, student)
+            timed_out = False
+            try:
+                if getattr(test, "scaling", False):
+                    passed, feedback, timed_out = rules.scaling_test(test, session, rng)
+                    if passed and feedback:
+                        feedback = f"passed: {feedback}"
                 else:
-                    feedback = test.judge(result.arrays, result.scalars, context)
-                    passed = feedback is None
-            if timed_out:
+                    arrays, params, context = test.build(rng)
+                    result = session.call(test.probe, arrays, params)
+                    timed_out = result.timed_out
+                    if not result.ok:
+                        passed, feedback = False, f"error: {result.error}"
+                    else:
+                        feedback = test.judge(result.arrays, result.scalars, context)
+                        passed = feedback is None
+            except Exception as error:  # noqa: BLE001 - the judge's failure, this test only
+                passed, feedback = False, "the judge could not check this output"
+                flags.append(f"judge error {test.name}: {_cause(error)}")
+            if test.hidden and feedback and not passed:
+                # a hidden test's feedback is its first line: the error's size, never the
+                # hidden inputs or expected values a probe's message may go on to show
+                feedback = feedback.strip().splitlines()[0][:300]
+            if timed_out and not session.over_time:
                 flags.append(f"timeout {test.name}")
             if passed and test.question in zeroed:
                 passed, feedback = False, f"rule broken: {zeroed[test.question]}"
             outcomes.append(TestOutcome(test.name, test.question, test.points if passed else 0,
-                                        test.points, test.hidden, feedback or ""))
+                                        test.points, test.hidden, (feedback or "")[:4000]))
         for index, error in sorted(session.cell_errors.items()):
             if error.startswith("stopped"):
                 flags.append(f"timeout cell {index}")
+        if session.over_time:
+            flags.append(f"timeout total: the submission used its {limits.total_seconds:g} s")
     finally:
         session.close()
-    return Grade(student, spec.NAME, outcomes, flags, time.perf_counter() - start, seed_label)
+    # flags quote the submission's code: bounded, like everything else it sends the report
+    flags = [f[:300] for f in flags[:MAX_FLAGS]] + (
+        [f"... {len(flags) - MAX_FLAGS} more flags"] if len(flags) > MAX_FLAGS else [])
+    return Grade(student, spec.NAME, outcomes, flags, time.perf_counter() - start, seed_label,
+                 dict(getattr(spec, "MANUAL", {})))
 
 
 def grade_json(grade: Grade) -> str:
@@ -449,6 +419,7 @@ def grade_json(grade: Grade) -> str:
             "total": grade.total,
             "possible": grade.possible,
             "flags": grade.flags,
+            "manual": grade.manual,
             "seconds": round(grade.seconds, 2),
             "seed": grade.seed_label,
             "tests": [o.__dict__ for o in grade.outcomes],

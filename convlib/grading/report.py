@@ -64,8 +64,14 @@ def write_csv(path: Path, grades: list[Grade]) -> None:
 
 
 def feedback_text(grade: Grade) -> str:
+    manual = sum(grade.manual.values())
     lines = [f"Assignment {grade.assignment}: {grade.student}",
-             f"Autograded score: {grade.total:g} / {grade.possible:g}", ""]
+             f"Autograded score: {grade.total:g} / {grade.possible:g}"]
+    if grade.manual:
+        questions = ", ".join(f"{q} ({p:g} points)" for q, p in grade.manual.items())
+        lines.append(f"Graded by hand, not included above: {questions}; the assignment is "
+                     f"out of {grade.possible + manual:g} in all.")
+    lines.append("")
     for o in grade.outcomes:
         kind = "hidden" if o.hidden else "public"
         status = "passed" if o.points == o.max_points else "FAILED"

@@ -17,6 +17,8 @@ import time
 
 import numpy as np
 
+from convlib.grading.inside.probes import timed_conv
+
 DYNAMIC = {"__import__", "exec", "eval", "compile", "globals", "vars", "getattr", "setattr",
            "__builtins__", "importlib", "breakpoint"}
 SYSTEM_MODULES = {"os", "sys", "subprocess", "socket", "ctypes", "importlib", "shutil",
@@ -25,13 +27,17 @@ SYSTEM_MODULES = {"os", "sys", "subprocess", "socket", "ctypes", "importlib", "s
 
 
 def _parse(cells: list[str]) -> list[ast.Module]:
+    return [tree for _, tree in _parse_indexed(cells)]
+
+
+def _parse_indexed(cells: list[str]) -> list[tuple[int, ast.Module]]:
     trees = []
-    for source in cells:
+    for index, source in enumerate(cells):
         lines = ["" if line.lstrip().startswith(("%", "!")) else line
                  for line in source.splitlines()]
         try:
-            trees.append(ast.parse("\n".join(lines)))
-        except SyntaxError:
+            trees.append((index, ast.parse("\n".join(lines))))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
     return trees
 
@@ -48,39 +54,151 @@ def imported_modules(cells: list[str]) -> set[str]:
     return names
 
 
+# builtins that import or run code given as text: matched as names, never as attributes
+# (``re.compile`` and ``model.eval()`` are ordinary methods)
+DYNAMIC_IMPORT = {"__import__", "exec", "eval", "compile", "importlib", "import_module"}
+
+
+def _reasons(node: ast.AST, forbidden: set[str], aliases: set[str]) -> list[str]:
+    """What in ``node`` reaches a forbidden module: imports, names bound to one, dynamic
+    imports by name, and strings that name a forbidden module."""
+    found = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Import):
+            found += [a.name.split(".")[0] for a in sub.names
+                      if a.name.split(".")[0] in forbidden | {"importlib"}]
+        elif isinstance(sub, ast.ImportFrom) and sub.module:
+            if sub.module.split(".")[0] in forbidden | {"importlib"}:
+                found.append(sub.module.split(".")[0])
+        elif isinstance(sub, ast.Name):
+            if sub.id in DYNAMIC_IMPORT:
+                found.append(sub.id)
+            elif sub.id in aliases:
+                found.append(sub.id)
+        elif isinstance(sub, ast.Attribute) and sub.attr == "__import__":
+            found.append("__import__")
+        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            found += [m for m in forbidden if m in sub.value[:1000].split(".")]
+    return found
+
+
 def forbidden_imports(cells: list[str], forbidden: set[str]) -> list[str]:
-    """Forbidden modules the code imports, or dynamic-import devices that could hide one.
+    """Forbidden modules any of the code imports, or dynamic-import devices that could hide
+    one (builtins matched by name: ``re.compile`` is not ``compile``).
 
     >>> forbidden_imports(["import numpy as np", "from scipy import signal"], {"scipy"})
     ['scipy']
     >>> forbidden_imports(["m = __import__('conv' + 'lib')"], {"convlib"})
     ['__import__']
+    >>> forbidden_imports(["import re", "p = re.compile('a+')"], {"scipy"})
+    []
     """
-    found = sorted(imported_modules(cells) & (forbidden | {"importlib"}))
+    found = []
     for tree in _parse(cells):
-        for node in ast.walk(tree):
-            name = node.id if isinstance(node, ast.Name) else (
-                node.attr if isinstance(node, ast.Attribute) else None)
-            if name in {"__import__", "import_module", "exec", "eval", "compile"}:
-                found.append(name)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                found.extend(m for m in forbidden if m in node.value.split("."))
+        found += _reasons(tree, forbidden, set())
     return sorted(set(found))
 
 
-def numpy_only(cells: list[str], questions: tuple[str, ...]) -> dict[str, str]:
-    """The rule "answers use NumPy only": every question's violation, if scipy, torch or
-    convlib is imported (or could be, through a dynamic import).
+def _definitions(cells: list[str]) -> tuple[dict[str, tuple[int, ast.AST]], list[ast.stmt]]:
+    """The notebook's top-level functions (the last definition of each name, with its code
+    cell) and its other top-level statements."""
+    functions, others = {}, []
+    for index, tree in _parse_indexed(cells):
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                functions[node.name] = (index, node)
+            else:
+                others.append(node)
+    return functions, others
 
-    >>> numpy_only(["import numpy as np"], ("q1",))
-    {}
-    >>> numpy_only(["import torch"], ("q1", "q2"))["q2"]
-    'uses torch (answers must use NumPy only)'
+
+def _tainted_names(others: list[ast.stmt], forbidden: set[str]) -> set[str]:
+    """Top-level names bound to a forbidden module or to something computed from one."""
+    aliases: set[str] = set()
+    for node in others:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            for alias in node.names:
+                root = (module or alias.name).split(".")[0]
+                if root in forbidden:
+                    aliases.add((alias.asname or alias.name).split(".")[0])
+    changed = True
+    while changed:  # x = scipy.signal.correlate2d; y = x; ...
+        changed = False
+        for node in others:
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value:
+                if _reasons(node.value, forbidden, aliases):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for target in targets:
+                        for name in ast.walk(target):
+                            if isinstance(name, ast.Name) and name.id not in aliases:
+                                aliases.add(name.id)
+                                changed = True
+    return aliases
+
+
+def answer_rules(cells: list[str], answers: dict[str, tuple[str, ...]],
+                 forbidden: set[str]) -> dict[str, str]:
+    r"""The rule "answers use NumPy only", judged on the answer functions only.
+
+    ``answers`` maps each question to the functions that answer it. A question breaks the
+    rule when one of them, or a notebook function it calls (directly or not), imports a
+    forbidden module, uses a name bound to one, imports dynamically or names a forbidden
+    module in a string. Scratch cells that compare with scipy or torch are allowed.
+
+    >>> cells = ["import numpy as np", "def f(x):\n    return np.sum(x)",
+    ...          "from scipy.signal import correlate2d\ncorrelate2d([[1]], [[1]])",
+    ...          "def g(x):\n    return correlate2d(x, x)", "def h(x):\n    return g(x)"]
+    >>> answer_rules(cells, {"q1": ("f",), "q2": ("h",)}, {"scipy"})
+    {'q2': 'g (code cell 4, line 2) uses correlate2d (answers must use NumPy only)'}
     """
-    found = forbidden_imports(cells, {"scipy", "torch", "convlib"})
-    if not found:
-        return {}
-    return {q: f"uses {', '.join(found)} (answers must use NumPy only)" for q in questions}
+    functions, others = _definitions(cells)
+    aliases = _tainted_names(others, forbidden)
+    broken = {}
+    for question, names in answers.items():
+        computed = [n for n in names if n not in functions and n in aliases]
+        if computed:
+            broken[question] = (f"{computed[0]} is computed with a forbidden module "
+                                "(answers must use NumPy only)")
+            continue
+        seen, queue = set(), [n for n in names if n in functions]
+        while queue:
+            name = queue.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            index, node = functions[name]
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name) and sub.id in functions and sub.id not in seen:
+                    queue.append(sub.id)
+            local = aliases - {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+            for sub in node.body:
+                found = _reasons(sub, forbidden, local)
+                if found:
+                    line = getattr(sub, "lineno", 1) + (
+                        next((s.lineno for s in ast.walk(sub) if _reasons(s, forbidden, local)
+                              and hasattr(s, "lineno")), sub.lineno) - sub.lineno)
+                    broken[question] = (
+                        f"{name} (code cell {index + 1}, line {line}) uses "
+                        f"{', '.join(sorted(set(found)))} (answers must use NumPy only)")
+                    break
+            if question in broken:
+                break
+    return broken
+
+
+NUMPY_ONLY = {"scipy", "torch", "convlib", "tensorflow", "jax", "cv2", "skimage"}
+
+
+def numpy_only(cells: list[str], answers: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    r"""Every question whose answer functions use more than NumPy (see :func:`answer_rules`).
+
+    >>> numpy_only(["import numpy as np", "def f(x):\n    return x"], {"q1": ("f",)})
+    {}
+    >>> numpy_only(["def f(x):\n    import torch\n    return x"], {"q1": ("f",)})["q1"]
+    'f (code cell 1, line 2) uses torch (answers must use NumPy only)'
+    """
+    return answer_rules(cells, answers, NUMPY_ONLY)
 
 
 def function_defs(cells: list[str], name: str) -> list[ast.FunctionDef]:
@@ -89,11 +207,11 @@ def function_defs(cells: list[str], name: str) -> list[ast.FunctionDef]:
 
 
 def has_loop(cells: list[str], name: str) -> bool:
-    """Whether the (last) definition of function ``name`` contains a loop or comprehension.
+    r"""Whether the (last) definition of function ``name`` contains a loop or comprehension.
 
-    >>> has_loop(["def f(x):\\n    return [v for v in x]"], "f")
+    >>> has_loop(["def f(x):\n    return [v for v in x]"], "f")
     True
-    >>> has_loop(["def f(x):\\n    return x.sum()"], "f")
+    >>> has_loop(["def f(x):\n    return x.sum()"], "f")
     False
     """
     defs = function_defs(cells, name)
@@ -144,27 +262,6 @@ def suspicious(cells: list[str]) -> list[str]:
 # --------------------------------------------------------------------------- timing
 
 
-def timed_conv(ns, arrays, params):
-    """Probe (also run here on the references): the function on K fresh random inputs.
-
-    The inputs are drawn from a seed sent with the call, so nothing can be computed in
-    advance; the result is the projection of each output on a random array, enough to
-    check that every output value was computed, and cheap to send back.
-    """
-    func = ns[params["func"]]
-    rng = np.random.default_rng(params["seed"])
-    K, S, C, O = params["K"], params["S"], params["C"], params["O"]
-    x = rng.normal(size=(K, 1, C, S, S))
-    w = rng.normal(size=(O, C, 3, 3))
-    b = rng.normal(size=O)
-    r = rng.normal(size=(K, 1, O, S, S))  # outputs are S x S (stride 1, padding 1)
-    out = np.zeros(K)
-    for k in range(K):
-        y = np.asarray(func(x[k], w, b, 1, 1), dtype=float)
-        out[k] = float(np.vdot(r[k], y)) if y.shape == r[k].shape else np.nan
-    return {"projections": out}
-
-
 def timed_conv_expected(params, reference) -> np.ndarray:
     return timed_conv({"f": reference}, {}, dict(params, func="f"))["projections"]
 
@@ -194,25 +291,35 @@ def scaling_test(test, session, rng) -> tuple[bool, str | None, bool]:
     pixels = {s: test.calls * s * s for s in (small, large)}
     seeds = iter(rng.integers(2**31, size=4 * test.repeats + 4).tolist())
 
-    # correctness on fresh inputs of both sizes first
-    for side in (small, large):
+    class WrongValues(Exception):
+        pass
+
+    def checked_call(side, timeout=None):
+        """One call on fresh inputs, its values checked: every timed value is also judged."""
         params = dict(base, S=side, seed=next(seeds), func=test.func)
-        result = session.call("timed_conv", {}, params)
+        result = session.call("timed_conv", {}, params, timeout=timeout)
         if not result.ok:
-            return False, f"error: {result.error}", result.timed_out
+            raise TimeoutError(result.error) if result.timed_out else WrongValues(
+                f"error: {result.error}")
         expected = timed_conv_expected(params, test.reference)
         got = result.arrays.get("projections")
         if got is None or got.shape != expected.shape or not np.allclose(
             got, expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max()
         ):
-            return False, f"{test.func} gives wrong values on a {side}x{side} image", False
+            raise WrongValues(f"{test.func} gives wrong values on a {side}x{side} image")
+        return result.seconds
+
+    # correctness on fresh inputs of both sizes first
+    try:
+        for side in (small, large):
+            checked_call(side)
+    except TimeoutError as error:
+        return False, f"error: {error}", True
+    except WrongValues as error:
+        return False, str(error), False
 
     def student(side):
-        params = dict(base, S=side, seed=next(seeds), func=test.func)
-        result = session.call("timed_conv", {}, params, timeout=test.call_seconds)
-        if not result.ok:
-            raise TimeoutError(result.error)
-        return result.seconds
+        return checked_call(side, timeout=test.call_seconds)
 
     def reference(function):
         def run(side):
@@ -226,6 +333,8 @@ def scaling_test(test, session, rng) -> tuple[bool, str | None, bool]:
         t_student = _best_times(student, (small, large), test.repeats)
     except TimeoutError as error:
         return False, f"too slow to time: {error}", True
+    except WrongValues as error:
+        return False, f"{error} (in a timed call)", False
     seeds = iter(rng.integers(2**31, size=8 * test.repeats).tolist())
     t_fast = _best_times(reference(test.fast_reference), (small, large), test.repeats)
     t_loop = _best_times(reference(test.loop_reference), (small, large), 2)

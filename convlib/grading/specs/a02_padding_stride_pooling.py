@@ -9,12 +9,12 @@ from convlib.grading.judge import CaseTest
 from convlib.grading.rules import numpy_only
 from convlib.grading.sandbox import Limits
 
-NAME = "02_padding_stride_pooling"
-NOTEBOOK = "padding_stride_pooling.ipynb"
 MANUAL = {}
 PROBES = []
-LIMITS = Limits(hide=("scipy", "torch", "convlib"), cpu_seconds=240, total_seconds=300,
+LIMITS = Limits(allow=("numpy",), hide=("convlib",), cpu_seconds=240, total_seconds=300,
                 cell_seconds=10, call_seconds=10)
+ANSWERS = {"q1": ("pad2d",), "q2": ("conv2d_single",), "q3": ("max_pool2d",),
+           "q4": ("avg_pool2d",)}
 MODES = ["constant", "reflect", "replicate", "circular"]
 X4 = np.array([[1, 3, 2, 0], [4, 2, 1, 5], [0, 1, 7, 2], [3, 2, 1, 1]], dtype=float)
 
@@ -79,8 +79,8 @@ def _conv_dilation(rng):
     return cases
 
 
-def _pool_public(rng):
-    return [((X4, 2), {}), ((X4, 2), {"stride": 1}), ((X4, 3), {"stride": 1})]
+def _pool_public(rng):  # the notebook's public test; other strides are tested hidden
+    return [((X4, 2), {})]
 
 
 def _pool_random(rng):
@@ -127,4 +127,4 @@ TESTS = [
 
 
 def static_rules(cells: list[str]) -> dict[str, str]:
-    return numpy_only(cells, ("q1", "q2", "q3", "q4"))
+    return numpy_only(cells, ANSWERS)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from convlib.grading.judge import ProbeTest
+from convlib.grading.inside.student import close_message
+from convlib.grading.judge import ProbeTest, probe
 from convlib.grading.sandbox import Limits
-from convlib.grading.student import close_message
 
-NAME = "04_finetune"
-NOTEBOOK = "finetune.ipynb"
 MANUAL = {"q4": 3}
+SLOW = True  # trains a network per submission (about 30 s)
 # training is allowed 60 s on two cores; the sandbox stops any cell after 150 s
 LIMITS = Limits(cpu_seconds=900, memory_bytes=12 << 30, cell_seconds=150, call_seconds=90,
                 total_seconds=1200, pids=256)
@@ -22,6 +21,7 @@ def _reference_state() -> dict[str, np.ndarray]:
     return {k: v.numpy() for k, v in load_checkpoint("broad").state_dict().items()}
 
 
+@probe
 def a4_weights(ns, arrays, params):
     """Probe: pretrained's parameters and state, and n_params as the notebook set it."""
     import torch
@@ -37,6 +37,7 @@ def a4_weights(ns, arrays, params):
     return out
 
 
+@probe
 def a4_new_head(ns, arrays, params):
     """Probe: make_target_model on pretrained (public) or on a fresh checkpoint (hidden)."""
     import torch
@@ -61,6 +62,7 @@ def a4_new_head(ns, arrays, params):
     return out
 
 
+@probe
 def a4_logits(ns, arrays, params):
     """Probe: the fine-tuned model's logits on images the judge sends."""
     import torch

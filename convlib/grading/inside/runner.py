@@ -2,17 +2,20 @@
 
 It is copied, alone, into each sandbox and started with ``python -I runner.py JOB_DIR LIB_DIR``.
 Nothing it returns is trusted: the judge only reads plain data from it (JSON lines on the
-protocol pipe and ``.npz`` files loaded with ``allow_pickle=False``). It needs only the
-standard library and NumPy; a probe may import torch where an assignment needs it.
+protocol pipe, arrays as a base64 ``.npz`` inside them, loaded with ``allow_pickle=False``).
+It needs only the standard library and NumPy; a probe may import torch where an assignment
+needs it.
 
 Protocol: one JSON command per line on stdin, one JSON reply per line on the original
 stdout. ``{"op": "cell", "source": ...}`` executes a code cell in the submission's namespace;
-``{"op": "call", "probe": NAME, "inputs": FILE, "output": FILE, "params": {...}}`` runs a
-judge-written probe ``NAME(namespace, arrays, params)`` that calls the student's functions
-and returns a dictionary of arrays, numbers and strings, saved to ``output``. The student's
-prints go to a log file, not to the protocol.
+``{"op": "call", "probe": NAME, "inputs": FILE, "params": {...}}`` runs a judge-written probe
+``NAME(namespace, arrays, params)`` that calls the student's functions and returns a
+dictionary of arrays, numbers and strings, sent back in the reply. The student's prints go
+to a log file in the sandbox's own ``/tmp``, not to the protocol.
 """
 
+import base64
+import io
 import json
 import os
 import sys
@@ -33,7 +36,8 @@ def _error_text(limit=600):
     return "\n".join(text[-3:])[-limit:]
 
 
-def _save(result, path):
+def _pack(result):
+    """(npz bytes, scalars): arrays of numbers go in the npz, strings and oddities as text."""
     import numpy as np
 
     arrays, scalars = {}, {}
@@ -60,8 +64,9 @@ def _save(result, path):
 
     for key, value in result.items():
         put(str(key), value)
-    np.savez(path, **arrays)
-    return scalars
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue(), scalars
 
 
 def _numeric_list(value):
@@ -75,7 +80,7 @@ def main(job_dir, lib_dir):
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    log = os.open(os.path.join(job_dir, "out", "stdout.log"), os.O_WRONLY | os.O_CREAT, 0o600)
+    log = os.open("/tmp/stdout.log", os.O_WRONLY | os.O_CREAT, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
     sys.stdin = open(os.devnull)
@@ -101,7 +106,8 @@ def main(job_dir, lib_dir):
                 with np.load(command["inputs"], allow_pickle=False) as data:
                     arrays = {k: data[k] for k in data.files}
                 result = probes[command["probe"]](namespace, arrays, command.get("params", {}))
-                reply["scalars"] = _save(result, command["output"])
+                packed, reply["scalars"] = _pack(result)
+                reply["npz"] = base64.b64encode(packed).decode("ascii")
             else:
                 reply = {"ok": False, "error": "unknown command"}
         except BaseException:  # noqa: BLE001 - a submission may raise anything

@@ -51,11 +51,13 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def close_message(got, expected, rtol: float = 1e-5, what: str = "result") -> str | None:
+def close_message(got, expected, rtol: float = 1e-5, what: str = "result",
+                  detail: bool = True) -> str | None:
     """None when ``got`` matches ``expected``; otherwise a message with both and the error.
 
     The tolerance accepts a correct float32 answer: relative ``rtol`` plus an absolute
-    part scaled to the size of the expected values.
+    part scaled to the size of the expected values. With ``detail=False`` (the judge's
+    hidden tests) the message gives the error's size and place, not the values.
 
     >>> close_message([1.0, 2.0], [1.0, 2.0]) is None
     True
@@ -66,8 +68,10 @@ def close_message(got, expected, rtol: float = 1e-5, what: str = "result") -> st
     """
     expected = np.asarray(expected, dtype=float)
     try:
+        if np.iscomplexobj(got):
+            return f"{what} should hold real numbers, got complex ones"
         got_array = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return f"{what} should be an array of numbers, got {type(got).__name__}"
     if got_array.shape != expected.shape:
         return f"{what} has shape {got_array.shape}, expected {expected.shape}"
@@ -78,6 +82,9 @@ def close_message(got, expected, rtol: float = 1e-5, what: str = "result") -> st
     if np.all(error <= rtol * np.abs(expected) + rtol * scale):
         return None
     where = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
+    if not detail:
+        at = f" at index {tuple(int(i) for i in where)}" if where else ""
+        return f"{what} is wrong: largest error {float(np.max(error)):.3g}{at}"
     shown = ""
     if expected.ndim > 2:  # show the 2-D slice that holds the largest error
         shown = f"  (showing [{', '.join(str(int(i)) for i in where[:-2])}, :, :])\n"
