@@ -33,7 +33,7 @@ def test_checkpoint_integrity_and_safe_load():
     blob = torch.load(pt.CHECKPOINT, weights_only=True)  # no pickled code runs
     assert set(blob) == {"config", "provenance", "broad", "narrow", "narrow8"}
     assert blob["config"]["num_classes"] == {"broad": 40, "narrow": 5, "narrow8": 5}
-    assert set(blob["provenance"]) == set(pt.provenance())
+    assert {"cpu", "cpu_capability", "numpy", "torch"} <= set(blob["provenance"])
     assert blob["broad"]["head.5.weight"].shape == (40, 128)
     assert all(t.dtype == torch.float32 for t in blob["narrow"].values())
 
