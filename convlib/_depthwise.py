@@ -9,68 +9,112 @@ arithmetic and BLAS has nothing to block. Instead, loop over the ``prod(kernel)`
 add ``w[c, tap] * (the input shifted by that tap)`` into the output: ``prod(kernel)``
 vectorised multiply-adds over whole slabs, no copy of the windows at all.
 
-The slabs are a few channels of one image at a time, sized to stay in cache, so the
-``2 * prod(kernel)`` passes over the accumulator read cached memory; the slabs are
-spread over threads (NumPy releases the GIL inside its loops).
+The work is memory-bound, so it is organised around the caches: a slab is a block of
+channels of one image, sized to stay in a core's L2 cache; the slab alone is copied into
+a zero-bordered buffer (the padded batch is never built), and the ``2 * prod(kernel)``
+passes of its multiply-adds then read cached memory. The slabs run on the shared thread
+policy of :func:`convlib._windows.run_chunks` (``OMP_NUM_THREADS`` threads at most).
 """
 
 from __future__ import annotations
 
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 from itertools import product
 
 import numpy as np
 
-__all__ = ["is_depthwise", "depthwise_conv"]
+from . import _windows as W
 
-_SLAB_BYTES = 1 << 18  # input + accumulator of one slab: about an L2 cache
+__all__ = ["is_depthwise", "conv_depthwise"]
+
+# input buffer + accumulator + temporary of one slab: about a core's L2 cache (measured
+# with `python -m convlib.bench`: 256 KiB slabs spent a quarter of the time in Python
+# calls between the short passes)
+_SLAB_BYTES = 1 << 20
+# from this many slabs on, they are spread over threads
+_PARALLEL_SLABS = 4
 
 
 def is_depthwise(x_shape, w_shape, groups: int) -> bool:
-    """True for ``groups == C_in > 1`` with one input channel per kernel."""
+    """True for ``groups == C_in > 1`` with one input channel per kernel.
+
+    >>> is_depthwise((1, 32, 56, 56), (32, 1, 3, 3), 32)
+    True
+    >>> is_depthwise((1, 32, 56, 56), (32, 2, 3, 3), 16)
+    False
+    """
     return groups > 1 and groups == x_shape[1] and w_shape[1] == 1
 
 
-def depthwise_conv(x, w, b, stride, pad, dilation, threads: int | None = None):
-    """Depthwise convolution of ``x`` ``(N, C, *spatial)`` with ``w`` ``(C*m, 1, *k)``.
+def conv_depthwise(
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    out: np.ndarray,
+    pad: tuple[tuple[int, int], ...] | None = None,
+) -> np.ndarray:
+    """Depthwise convolution of ``x`` ``(N, C, *spatial)`` with ``w`` ``(C*m, 1, *k)``
+    into ``out`` ``(N, C*m, *out)``, which must have ``np.result_type(x, w)``.
 
     ``stride``, ``dilation`` hold one int per spatial dimension and ``pad`` one
-    ``(before, after)`` pair (zeros). Output channel ``o`` filters input channel
-    ``o // m``, as in ``torch.nn.functional.conv2d(..., groups=C)``.
+    ``(before, after)`` pair of zeros (none when omitted). Output channel ``o`` filters
+    input channel ``o // m``, as in ``torch.nn.functional.conv2d(..., groups=C)``.
+
+    >>> x = np.arange(10.0).reshape(1, 2, 5)
+    >>> out = np.empty((1, 2, 5))
+    >>> conv_depthwise(x, np.array([[[1., 1., 1.]], [[0., 1., 0.]]]), (1,), (1,), out,
+    ...                ((1, 1),)).tolist()
+    [[[1.0, 3.0, 6.0, 9.0, 7.0], [5.0, 6.0, 7.0, 8.0, 9.0]]]
     """
+    nd = x.ndim - 2
+    pad = pad or ((0, 0),) * nd
+    if nd == 2 and tuple(stride) == (1, 1):
+        _flat_stride1(x, w, pad, dilation, out)
+    else:
+        _strided(x, w, stride, pad, dilation, out)
+    return out
+
+
+def _slabs(n: int, c: int, per_channel: int) -> tuple[int, list[tuple[int, int]]]:
+    """Channels per slab and the ``(image, first channel)`` of every slab."""
+    cb = max(1, min(c, _SLAB_BYTES // max(per_channel, 1)))
+    return cb, [(i, c0) for i in range(n) for c0 in range(0, c, cb)]
+
+
+def _strided(x, w, stride, pad, dilation, out):
+    """Any stride and dimension: tap by tap, strided windows of the slab's padded copy."""
     n, c = x.shape[:2]
     nd = x.ndim - 2
     kernel = w.shape[2:]
     m = w.shape[0] // c
-    dtype = np.result_type(x, w)
-    if nd == 2 and tuple(stride) == (1, 1):
-        return _flat_stride1(x, w, b, pad, dilation, threads, dtype)
-    if any(lo or hi for lo, hi in pad):
-        xp = np.zeros((n, c, *(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pad))), dtype)
-        xp[(slice(None), slice(None), *(slice(lo, lo + s) for s, (lo, _) in
-                                        zip(x.shape[2:], pad)))] = x
-    else:
-        xp = x.astype(dtype, copy=False)
-    out_sp = tuple((s - d * (k - 1) - 1) // st + 1
-                   for s, k, st, d in zip(xp.shape[2:], kernel, stride, dilation))
-    out = np.empty((n, c, m, *out_sp), dtype)
+    dtype = out.dtype
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pad))
+    interior = tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[2:], pad))
+    needs_pad = any(lo or hi for lo, hi in pad)
+    out_sp = out.shape[2:]
+    out5 = out.reshape(n, c, m, *out_sp)
     wk = w.astype(dtype, copy=False).reshape(c, m, -1)  # (C, m, taps)
     taps = list(product(*(range(k) for k in kernel)))
     bcast = (slice(None), slice(None), *(None,) * nd)  # w[cs, :, t] against (cs, m, ...)
-    plane = (math.prod(xp.shape[2:]) + m * math.prod(out_sp)) * xp.itemsize
-    cb = max(1, min(c, _SLAB_BYTES // max(plane, 1)))
-    slabs = [(i, c0) for i in range(n) for c0 in range(0, c, cb)]
+    plane = (math.prod(padded) + 2 * m * math.prod(out_sp)) * out.itemsize
+    cb, slabs = _slabs(n, c, plane)
 
     def run(slab):
         i, c0 = slab
         cs = slice(c0, min(c0 + cb, c))
-        acc = out[i, cs]
+        if needs_pad:  # the slab's own zero-bordered copy, small enough to stay in cache
+            src = np.zeros((cs.stop - c0, *padded), dtype)
+            src[(slice(None), *interior)] = x[i, cs]
+        else:
+            src = x[i, cs].astype(dtype, copy=False)
+        src = src[:, None]  # against (cs, m, *out)
+        acc = out5[i, cs]
         tmp = np.empty_like(acc)
         for t, offs in enumerate(taps):
-            win = xp[(i, cs, None, *(slice(o * d, o * d + st * (q - 1) + 1, st) for o, d, st, q
-                                    in zip(offs, dilation, stride, out_sp)))]
+            win = src[(slice(None), slice(None),
+                       *(slice(o * d, o * d + st * (q - 1) + 1, st)
+                         for o, d, st, q in zip(offs, dilation, stride, out_sp)))]
             wt = wk[cs, :, t][bcast]
             if t == 0:
                 np.multiply(win, wt, out=acc)
@@ -78,28 +122,14 @@ def depthwise_conv(x, w, b, stride, pad, dilation, threads: int | None = None):
                 np.multiply(win, wt, out=tmp)
                 acc += tmp
 
-    _run(run, slabs, threads)
-    out = out.reshape(n, c * m, *out_sp)
-    if b is not None:
-        out += np.asarray(b, dtype).reshape((1, -1) + (1,) * nd)
-    return out
+    W.run_chunks(run, slabs, len(slabs) >= _PARALLEL_SLABS)
 
 
-def _run(fn, items, threads) -> None:
-    threads = threads or min(len(items), os.cpu_count() or 1)
-    if threads > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(fn, items))
-    else:
-        for item in items:
-            fn(item)
-
-
-def _flat_stride1(x, w, b, pad, dilation, threads, dtype):
+def _flat_stride1(x, w, pad, dilation, out):
     """Stride 1 in 2-D: each padded plane read as one flat row of ``Hp * Wp`` values.
 
-    Output pixel ``(r, q)`` of tap ``(i, j)`` reads flat position ``(r + di) * Wp + q +
-    dj``: for every tap, the whole output (computed ``Wp`` wide, the last ``Wp - Wo``
+    Output pixel ``(r, q)`` of tap ``(u, v)`` reads flat position ``(r + d_h u) * Wp + q +
+    d_w v``: for every tap, the whole output (computed ``Wp`` wide, the last ``Wp - Wo``
     columns thrown away) is one *contiguous* slice of the flat plane, so each multiply-add
     runs over long contiguous runs of memory.
     """
@@ -109,22 +139,23 @@ def _flat_stride1(x, w, b, pad, dilation, threads, dtype):
     dh, dw = dilation
     kh, kw = w.shape[2:]
     hp, wp = h + pt + pb, wd + pl + pr
-    ho, wo = hp - dh * (kh - 1), wp - dw * (kw - 1)
-    flat = np.zeros((n, c, hp * wp + dw * (kw - 1)), dtype)  # the tail: the last tap's run
-    flat[:, :, : hp * wp].reshape(n, c, hp, wp)[:, :, pt : pt + h, pl : pl + wd] = x
-    out = np.empty((n, c, m, ho, wo), dtype)
+    ho, wo = out.shape[2:]
+    dtype = out.dtype
+    out5 = out.reshape(n, c, m, ho, wo)
     wk = w.astype(dtype, copy=False).reshape(c, m, kh * kw)
-    offs = [i * dh * wp + j * dw for i in range(kh) for j in range(kw)]
+    offs = [u * dh * wp + v * dw for u in range(kh) for v in range(kw)]
     length = ho * wp
-    per_channel = (hp * wp + 2 * m * length) * flat.itemsize
-    cb = max(1, min(c, _SLAB_BYTES // max(per_channel, 1)))
-    slabs = [(i, c0) for i in range(n) for c0 in range(0, c, cb)]
+    tail = dw * (kw - 1)  # the last tap's run reaches past the plane
+    cb, slabs = _slabs(n, c, (hp * wp + 2 * m * length) * out.itemsize)
 
     def run(slab):
         i, c0 = slab
         cs = slice(c0, min(c0 + cb, c))
-        src = flat[i, cs][:, None, :]  # (cb, 1, flat length)
-        acc = np.empty((src.shape[0], m, length), dtype)
+        k = cs.stop - c0
+        flat = np.zeros((k, hp * wp + tail), dtype)  # the slab's zero-bordered copy
+        flat[:, : hp * wp].reshape(k, hp, wp)[:, pt : pt + h, pl : pl + wd] = x[i, cs]
+        src = flat[:, None, :]  # (k, 1, flat length)
+        acc = np.empty((k, m, length), dtype)
         tmp = np.empty_like(acc)
         for t, off in enumerate(offs):
             wt = wk[cs, :, t][:, :, None]
@@ -133,10 +164,6 @@ def _flat_stride1(x, w, b, pad, dilation, threads, dtype):
             else:
                 np.multiply(src[:, :, off : off + length], wt, out=tmp)
                 acc += tmp
-        out[i, cs] = acc.reshape(-1, m, ho, wp)[..., :wo]
+        out5[i, cs] = acc.reshape(k, m, ho, wp)[..., :wo]
 
-    _run(run, slabs, threads)
-    out = out.reshape(n, c * m, ho, wo)
-    if b is not None:
-        out += np.asarray(b, dtype).reshape(1, -1, 1, 1)
-    return out
+    W.run_chunks(run, slabs, len(slabs) >= _PARALLEL_SLABS)

@@ -20,7 +20,6 @@ Nothing here checks arguments: the callers have (see ``convlib._checks``).
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -262,7 +261,7 @@ def run_chunks(work: Callable, items: Iterable, parallel: bool) -> None:
     disjoint parts of the output.
     """
     items = list(items)
-    workers = min(blas_threads(), len(items), os.cpu_count() or 1)
+    workers = min(blas_threads(), len(items))  # OMP_NUM_THREADS (or the cores) caps it
     if workers < 2 or _controller() is None or not _LOCK.acquire(blocking=False):
         for item in items:
             work(item)

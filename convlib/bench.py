@@ -14,7 +14,7 @@ the same numbers, and prints the median of several repeats, GFLOP/s and the rati
 * the memory peak (``tracemalloc``) of conv2d on a (64, 3, 224, 224) float32 batch, beyond
   its input and output.
 
-``--device cuda`` instead times convlib's torch path (native and ``method="unfold"``)
+``--device cuda`` instead times convlib's torch path (native and ``method="im2col"``)
 against cuDNN with CUDA events.
 
 Timing on a shared machine: BLAS and torch both keep their worker threads spinning for
@@ -426,7 +426,7 @@ def _cuda_timer(fn: Callable[[], Any], repeat: int, min_block_s: float = 0.0) ->
 
 
 def _torch_cases(device: str, quick: bool = False) -> list[Case]:
-    """convlib's torch path (native, unfold) against ``F.conv2d`` on ``device``."""
+    """convlib's torch path (native, im2col) against ``F.conv2d`` on ``device``."""
     import torch
     import torch.nn.functional as F
 
@@ -444,7 +444,7 @@ def _torch_cases(device: str, quick: bool = False) -> list[Case]:
         x = torch.randn(x_shape, generator=gen).to(device)
         w = torch.randn(w_shape, generator=gen).to(device)
         flops = _conv_flops(x_shape[0], x_shape[1], w_shape[0], w_shape[2:], x_shape[2:])
-        for method in ("native", "unfold"):
+        for method in ("native", "im2col"):
             def mine(x=x, w=w, method=method):
                 with torch.no_grad():
                     return conv2d(x, w, padding=1, method=method)
@@ -538,7 +538,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--markdown", metavar="PATH",
                         help="also write the machine, command and tables as Markdown")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
-                        help="cuda: convlib's torch path (native, unfold) against cuDNN")
+                        help="cuda: convlib's torch path (native, im2col) against cuDNN")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for BLAS and torch (default: the cores available)")
     return parser

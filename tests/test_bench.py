@@ -73,7 +73,7 @@ def test_torch_path_rows_run_on_cpu():
     """The GPU table's rows, on the CPU: the same code minus CUDA events."""
     results = bench._run_cases(bench._torch_cases("cpu", quick=True), repeat=1,
                                progress=False, pause=0)
-    assert [r.name for r in results] == ["conv2d torch native", "conv2d torch unfold"]
+    assert [r.name for r in results] == ["conv2d torch native", "conv2d torch im2col"]
     assert all(r.status == "info" and r.max_rel_error < 1e-4 for r in results)
 
 
@@ -88,7 +88,7 @@ def test_cuda_quick_run(tmp_path):
     out = tmp_path / "gpu.json"
     assert bench.main(["--device", "cuda", "--quick", "--json", str(out)]) == 0
     rows = json.loads(out.read_text())["rows"]
-    assert {r["name"] for r in rows} == {"conv2d torch native", "conv2d torch unfold"}
+    assert {r["name"] for r in rows} == {"conv2d torch native", "conv2d torch im2col"}
     assert all(r["status"] == "info" for r in rows)
 
 
