@@ -69,8 +69,8 @@ def conv_depthwise(
     """
     nd = x.ndim - 2
     pad = pad or ((0, 0),) * nd
-    if nd == 2 and tuple(stride) == (1, 1):
-        _flat_stride1(x, w, pad, dilation, out)
+    if nd == 2:
+        _flat(x, w, stride, pad, dilation, out)
     else:
         _strided(x, w, stride, pad, dilation, out)
     return out
@@ -83,7 +83,7 @@ def _slabs(n: int, c: int, per_channel: int) -> tuple[int, list[tuple[int, int]]
 
 
 def _strided(x, w, stride, pad, dilation, out):
-    """Any stride and dimension: tap by tap, strided windows of the slab's padded copy."""
+    """1-D and 3-D: tap by tap, strided windows of the slab's padded copy."""
     n, c = x.shape[:2]
     nd = x.ndim - 2
     kernel = w.shape[2:]
@@ -125,45 +125,62 @@ def _strided(x, w, stride, pad, dilation, out):
     W.run_chunks(run, slabs, len(slabs) >= _PARALLEL_SLABS)
 
 
-def _flat_stride1(x, w, pad, dilation, out):
-    """Stride 1 in 2-D: each padded plane read as one flat row of ``Hp * Wp`` values.
+def _flat(x, w, stride, pad, dilation, out):
+    """2-D, any stride: each padded plane split into its ``s_h * s_w`` stride phases, each
+    phase read as one flat row.
 
-    Output pixel ``(r, q)`` of tap ``(u, v)`` reads flat position ``(r + d_h u) * Wp + q +
-    d_w v``: for every tap, the whole output (computed ``Wp`` wide, the last ``Wp - Wo``
-    columns thrown away) is one *contiguous* slice of the flat plane, so each multiply-add
-    runs over long contiguous runs of memory.
+    Phase ``(a, b)`` holds the padded plane's rows ``a, a + s_h, ...`` and columns ``b, b +
+    s_w, ...`` (``Hq x Wq`` values, zero-filled to a common size). Tap ``(u, v)`` reads
+    row ``s_h r + d_h u`` and column ``s_w q + d_w v``: in phase ``(d_h u mod s_h, d_w v
+    mod s_w)`` that is row ``r + d_h u // s_h``, column ``q + d_w v // s_w``, so flat
+    position ``(r + d_h u // s_h) * Wq + q + d_w v // s_w``. For every tap the whole
+    output (computed ``Wq`` wide, the last ``Wq - Wo`` columns thrown away) is one
+    *contiguous* slice of one flat phase: each multiply-add runs over long contiguous runs
+    of memory, whatever the stride. With stride 1 the only phase is the padded plane.
     """
     n, c, h, wd = x.shape
     m = w.shape[0] // c
     (pt, pb), (pl, pr) = pad
+    sh, sw = stride
     dh, dw = dilation
     kh, kw = w.shape[2:]
     hp, wp = h + pt + pb, wd + pl + pr
+    hq, wq = -(-hp // sh), -(-wp // sw)  # the phases' common size
     ho, wo = out.shape[2:]
     dtype = out.dtype
     out5 = out.reshape(n, c, m, ho, wo)
     wk = w.astype(dtype, copy=False).reshape(c, m, kh * kw)
-    offs = [u * dh * wp + v * dw for u in range(kh) for v in range(kw)]
-    length = ho * wp
-    tail = dw * (kw - 1)  # the last tap's run reaches past the plane
-    cb, slabs = _slabs(n, c, (hp * wp + 2 * m * length) * out.itemsize)
+    # per tap: (phase row, phase column, offset in the flat phase)
+    taps = [(dh * u % sh, dw * v % sw, dh * u // sh * wq + dw * v // sw)
+            for u in range(kh) for v in range(kw)]
+    length = ho * wq
+    tail = dw * (kw - 1) // sw  # the last tap's run reaches past the phase
+    plane = sh * sw * (hq * wq + tail) + (hp * wp if sh * sw > 1 else 0) + 2 * m * length
+    cb, slabs = _slabs(n, c, plane * out.itemsize)
 
     def run(slab):
         i, c0 = slab
         cs = slice(c0, min(c0 + cb, c))
         k = cs.stop - c0
-        flat = np.zeros((k, hp * wp + tail), dtype)  # the slab's zero-bordered copy
-        flat[:, : hp * wp].reshape(k, hp, wp)[:, pt : pt + h, pl : pl + wd] = x[i, cs]
-        src = flat[:, None, :]  # (k, 1, flat length)
+        # the slab's zero-bordered copy, split into its phases: (k, sh, sw, flat length)
+        phases = np.zeros((k, sh, sw, hq * wq + tail), dtype)
+        if sh == sw == 1:
+            phases[:, 0, 0, : hp * wp].reshape(k, hp, wp)[:, pt:pt + h, pl:pl + wd] = x[i, cs]
+        else:
+            padded = np.zeros((k, hq * sh, wq * sw), dtype)
+            padded[:, pt : pt + h, pl : pl + wd] = x[i, cs]
+            grid = padded.reshape(k, hq, sh, wq, sw).transpose(0, 2, 4, 1, 3)
+            phases[..., : hq * wq].reshape(k, sh, sw, hq, wq)[...] = grid
         acc = np.empty((k, m, length), dtype)
         tmp = np.empty_like(acc)
-        for t, off in enumerate(offs):
+        for t, (a, b, off) in enumerate(taps):
+            src = phases[:, None, a, b, off : off + length]  # (k, 1, length)
             wt = wk[cs, :, t][:, :, None]
             if t == 0:
-                np.multiply(src[:, :, off : off + length], wt, out=acc)
+                np.multiply(src, wt, out=acc)
             else:
-                np.multiply(src[:, :, off : off + length], wt, out=tmp)
+                np.multiply(src, wt, out=tmp)
                 acc += tmp
-        out5[i, cs] = acc.reshape(k, m, ho, wp)[..., :wo]
+        out5[i, cs] = acc.reshape(k, m, ho, wq)[..., :wo]
 
     W.run_chunks(run, slabs, len(slabs) >= _PARALLEL_SLABS)
