@@ -314,7 +314,7 @@ def _cpu_cases(quick: bool = False) -> list[Case]:
     cases.append(Case(
         name="conv2d backward dx+dw", shape=_describe(*big, "padding=1"),
         flops=2 * _conv_flops(big[0][0], big[0][1], big[1][0], big[1][2:], big[0][2:]),
-        convlib=lambda: conv2d_backward(g, x, w, padding=1, bias=False)[:2],
+        convlib=lambda: conv2d_backward(g, x, w, padding=1, with_bias=False)[:2],
         reference=torch_backward, reference_name="torch autograd", target=0.3,
         compare=lambda a, b: max(_rel_error(a[0], b[0]), _rel_error(a[1], b[1])),
     ))

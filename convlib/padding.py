@@ -10,7 +10,7 @@ import numpy as np
 
 from ._backend import backend_of, describe
 
-__all__ = ["pad", "pad_spatial"]
+__all__ = ["pad", "pad_spatial", "numpy_mode"]
 
 _NUMPY_MODES = {
     "constant": "constant",
@@ -25,6 +25,15 @@ _CONV_TO_PAD_MODE = {
     "replicate": "replicate",
     "circular": "circular",
 }
+
+
+def numpy_mode(padding_mode: str) -> str:
+    """``np.pad``'s name for a convolution's ``padding_mode`` (one table for both names).
+
+    >>> numpy_mode("replicate"), numpy_mode("circular"), numpy_mode("zeros")
+    ('edge', 'wrap', 'constant')
+    """
+    return _NUMPY_MODES[_CONV_TO_PAD_MODE[padding_mode]]
 
 
 def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Any:
