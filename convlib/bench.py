@@ -30,17 +30,17 @@ import argparse
 import contextlib
 import json
 import math
-import os
-import platform
 import statistics
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+
+from ._machine import Load, cores, load_end, load_start, machine_info
 
 __all__ = ["main", "machine_info"]
 
@@ -91,95 +91,6 @@ class Memory:
     limit_mb: float
     status: str
 
-
-@dataclass
-class Load:
-    """Share of the machine's CPU time used by other processes while the bench ran."""
-
-    others_percent: float | None
-    loadavg_start: tuple[float, float, float] | None
-    loadavg_end: tuple[float, float, float] | None = None
-    _start: tuple[float, float, float] | None = field(default=None, repr=False)
-
-
-# ----------------------------------------------------------------------------- machine
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def machine_info(threads: int) -> dict[str, Any]:
-    """CPU model, cores, library versions and the BLAS NumPy uses (via threadpoolctl).
-
-    >>> sorted(machine_info(1))[:3]
-    ['blas', 'cores', 'cpu']
-    """
-    info: dict[str, Any] = {
-        "cpu": _cpu_model(),
-        "cores": _cores(),
-        "threads": threads,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-    }
-    for name in ("scipy", "torch"):
-        with contextlib.suppress(ImportError):
-            info[name] = __import__(name).__version__
-    try:
-        from threadpoolctl import threadpool_info
-
-        blas = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-        # the folder of the library tells whose it is (numpy.libs, scipy.libs, ...)
-        info["blas"] = "; ".join(
-            f"{os.path.basename(os.path.dirname(p.get('filepath', '')))}: "
-            f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')}, "
-            f"{p.get('threading_layer')})" for p in blas
-        ) or "unknown"
-    except ImportError:
-        info["blas"] = "unknown (threadpoolctl not installed)"
-    return info
-
-
-def _busy_and_own() -> tuple[float, float, float] | None:
-    """(busy CPU seconds of the whole machine, this process's CPU seconds, wall time)."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [float(v) for v in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    tick = os.sysconf("SC_CLK_TCK")
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
-    return (sum(fields[:8]) - idle) / tick, time.process_time(), time.perf_counter()
-
-
-def _load_start() -> Load:
-    avg = os.getloadavg() if hasattr(os, "getloadavg") else None
-    return Load(None, avg, None, _busy_and_own())
-
-
-def _load_end(load: Load) -> Load:
-    end = _busy_and_own()
-    if load._start is not None and end is not None:
-        busy = end[0] - load._start[0]
-        own = end[1] - load._start[1]
-        wall = end[2] - load._start[2]
-        load.others_percent = max(0.0, 100.0 * (busy - own) / (wall * (os.cpu_count() or 1)))
-    load.loadavg_end = os.getloadavg() if hasattr(os, "getloadavg") else None
-    return load
 
 
 # ----------------------------------------------------------------------------- timing
@@ -570,7 +481,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.repeat is not None and args.repeat < 1:
         raise SystemExit("--repeat must be at least 1")
     repeat = args.repeat or (1 if args.quick else 9)
-    threads = args.threads or _cores()
+    threads = args.threads or cores()
     pause = _PAUSE_S / 10 if args.quick else _PAUSE_S
     min_block_s = 0.0 if args.quick else _MIN_BLOCK_S
     command = " ".join(["python -m convlib.bench", *_measuring_options(
@@ -595,7 +506,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with limits, contextlib.ExitStack() as restore:
         restore.callback(torch.set_num_threads, torch_threads)
         info = machine_info(threads)
-        load = _load_start()
+        load = load_start()
         memory = None
         if args.device == "cuda":
             info["gpu"] = (f"{torch.cuda.get_device_name()}, TF32 in cuDNN "
@@ -611,7 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  min_block_s=min_block_s)
             print("[memory] conv2d peak under tracemalloc ...", file=sys.stderr, flush=True)
             memory = _memory_peak(args.quick)
-        load = _load_end(load)
+        load = load_end(load)
 
     header = _format_header(info, load, command, args.quick)
     table = _format_table(results)

@@ -51,7 +51,6 @@ import argparse
 import hashlib
 import io
 import math
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -62,6 +61,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._machine import cpu_model
 from ..models import DigitsCNN, evaluate, make_loader, train
 from ..teaching.data import digits
 
@@ -322,16 +322,6 @@ def pretrain(
     return model
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def provenance() -> dict[str, str]:
     """What the bits of a training run depend on beyond the code and the seeds: the torch
     and NumPy versions, the CPU, and the instruction set torch's kernels dispatch to.
@@ -342,7 +332,7 @@ def provenance() -> dict[str, str]:
     return {
         "torch": str(torch.__version__),
         "numpy": np.__version__,
-        "cpu": _cpu_name(),
+        "cpu": cpu_model(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
     }
 
