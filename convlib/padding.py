@@ -10,7 +10,7 @@ import numpy as np
 
 from ._backend import backend_of, describe
 
-__all__ = ["pad", "pad_spatial", "numpy_mode"]
+__all__ = ["pad", "pad_spatial", "numpy_mode", "pad_limit"]
 
 _NUMPY_MODES = {
     "constant": "constant",
@@ -25,6 +25,22 @@ _CONV_TO_PAD_MODE = {
     "replicate": "replicate",
     "circular": "circular",
 }
+
+
+def pad_limit(mode: str, size: int) -> int | None:
+    """The most ``mode`` may pad either side of a dimension of ``size``: ``reflect``
+    mirrors without repeating the edge (``size - 1``), ``circular`` wraps around once
+    (``size``); ``replicate`` and zeros have no limit (None). Used by :func:`pad` and by
+    the convolutions' ``padding_mode``.
+
+    >>> pad_limit("reflect", 4), pad_limit("circular", 4), pad_limit("replicate", 4)
+    (3, 4, None)
+    """
+    if mode == "reflect":
+        return size - 1
+    if mode == "circular":
+        return size
+    return None
 
 
 def numpy_mode(padding_mode: str) -> str:
@@ -138,12 +154,12 @@ def _check_amounts(mode: str, lo: int, hi: int, size: int, dim: int, pad, shape)
             f"pad {pad} crops {-min(lo, 0) - min(hi, 0)} elements from dimension {dim} of "
             f"input shape {tuple(shape)}, which has only {size}"
         )
-    if mode == "reflect" and max(lo, hi) > 0 and max(lo, hi) >= size:
+    if mode == "reflect" and max(lo, hi) > 0 and max(lo, hi) > pad_limit(mode, size):
         raise ValueError(
             f"reflect padding of {max(lo, hi)} needs dimension {dim} larger than that; "
             f"input has shape {tuple(shape)}"
         )
-    if mode == "circular" and max(lo, hi) > cropped:
+    if mode == "circular" and max(lo, hi) > pad_limit(mode, cropped):
         raise ValueError(
             f"circular padding of {max(lo, hi)} needs dimension {dim} at least that large "
             f"after cropping ({cropped} of {size} left by pad {pad}); input has shape "

@@ -277,7 +277,7 @@ class _Window:
             self.kshape = wa.shape
         self.flip = flip
         self.stride = as_pair(stride, "stride", self.one_d)
-        self.padding = as_pair(padding, "padding", self.one_d)
+        self.padding = as_pair(padding, "padding", self.one_d, minimum=0)
         self.dilation = as_pair(dilation, "dilation", self.one_d)
         self.out_shape = output_size(xs, self.kshape, self.stride, self.padding, self.dilation)
         ph, pw = self.padding
@@ -759,8 +759,8 @@ def transposed_conv_animation(
     if xa.ndim != 2 or wa.ndim != 2:
         raise ValueError(f"x and w must be 2D arrays, got x {xa.shape} and w {wa.shape}")
     stride = as_pair(stride, "stride", False)
-    padding = as_pair(padding, "padding", False)
-    output_padding = as_pair(output_padding, "output_padding", False)
+    padding = as_pair(padding, "padding", False, minimum=0)
+    output_padding = as_pair(output_padding, "output_padding", False, minimum=0)
     for s, p, a, k in zip(stride, padding, output_padding, wa.shape):
         if s < 1:
             raise ValueError(f"stride must be positive, got {stride}")
