@@ -18,8 +18,8 @@ _NUMPY_MODES = {
     "replicate": "edge",
     "circular": "wrap",
 }
-# conv's padding_mode names the same operations differently
-_CONV_TO_PAD_MODE = {
+# conv's padding_mode names the same operations differently (the one table of both names)
+CONV_TO_PAD_MODE = {
     "zeros": "constant",
     "reflect": "reflect",
     "replicate": "replicate",
@@ -49,7 +49,7 @@ def numpy_mode(padding_mode: str) -> str:
     >>> numpy_mode("replicate"), numpy_mode("circular"), numpy_mode("zeros")
     ('edge', 'wrap', 'constant')
     """
-    return _NUMPY_MODES[_CONV_TO_PAD_MODE[padding_mode]]
+    return _NUMPY_MODES[CONV_TO_PAD_MODE[padding_mode]]
 
 
 def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Any:
@@ -179,4 +179,4 @@ def pad_spatial(x: Any, pairs: Sequence[tuple[int, int]], padding_mode: str = "z
     if all(lo == 0 and hi == 0 for lo, hi in pairs):
         return x
     flat = [amount for lo, hi in reversed(list(pairs)) for amount in (lo, hi)]
-    return pad(x, flat, mode=_CONV_TO_PAD_MODE[padding_mode])
+    return pad(x, flat, mode=CONV_TO_PAD_MODE[padding_mode])
