@@ -9,6 +9,8 @@ the same numbers, and prints the median of several repeats, GFLOP/s and the rati
   small CIFAR-like batch, against ``torch.nn.functional.conv2d``;
 * the backward pass (input and weight gradients) against torch autograd;
 * a 512x512 image and a 31x31 kernel by FFT, against ``scipy.signal.fftconvolve``;
+* a MobileNet depthwise layer (``groups == C_in``) by ``method="depthwise"``, and by the
+  grouped ``"gemm"`` it replaces, against ``torch.nn.functional.conv2d``;
 * ``method="loops"``, the textbook ``method="im2col"`` and ``method="gemm"`` on one
   small shape, to show what vectorising and then cache blocking buy;
 * the memory peak (``tracemalloc``) of conv2d on a (64, 3, 224, 224) float32 batch, beyond
@@ -185,19 +187,20 @@ def _cpu_cases(quick: bool = False) -> list[Case]:
     def arrays(x_shape, w_shape):
         return (rng.standard_normal(x_shape, dtype=f32), rng.standard_normal(w_shape, dtype=f32))
 
-    def forward_case(x_shape, w_shape, target, method="gemm"):
+    def forward_case(x_shape, w_shape, target, method="gemm", groups=1):
         x, w = arrays(x_shape, w_shape)
         xt, wt = torch.from_numpy(x), torch.from_numpy(w)
         out = (x_shape[2], x_shape[3])  # padding 1, k 3, stride 1 keeps the size
+        options = "padding=1" + (f" groups={groups}" if groups > 1 else "")
 
         def ref():
             with torch.no_grad():
-                return F.conv2d(xt, wt, padding=1).numpy()
+                return F.conv2d(xt, wt, padding=1, groups=groups).numpy()
 
         return Case(
-            name=f"conv2d {method}", shape=_describe(x_shape, w_shape, "padding=1"),
-            flops=_conv_flops(x_shape[0], x_shape[1], w_shape[0], w_shape[2:], out),
-            convlib=lambda: conv2d(x, w, padding=1, method=method),
+            name=f"conv2d {method}", shape=_describe(x_shape, w_shape, options),
+            flops=_conv_flops(x_shape[0], x_shape[1], w_shape[0], w_shape[2:], out, groups),
+            convlib=lambda: conv2d(x, w, padding=1, groups=groups, method=method),
             reference=ref, reference_name="torch F.conv2d", target=target,
             compare=_rel_error,
         )
@@ -241,6 +244,11 @@ def _cpu_cases(quick: bool = False) -> list[Case]:
         reference=lambda: scipy.signal.fftconvolve(img[0, 0], flipped, mode="same"),
         reference_name="scipy fftconvolve", target=0.8, compare=_rel_error,
     ))
+
+    # a MobileNet depthwise layer: its own kernel, and the grouped gemm it replaces
+    dw = ((2, 8, 14, 14), (8, 1, 3, 3)) if quick else ((8, 144, 56, 56), (144, 1, 3, 3))
+    cases.append(forward_case(*dw, 0.3, method="depthwise", groups=dw[0][1]))
+    cases.append(forward_case(*dw, None, method="gemm", groups=dw[0][1]))
 
     for method in ("loops", "im2col", "gemm"):
         cases.append(forward_case(*tiny, None, method=method))
@@ -540,6 +548,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                          f"{loops[r.shape].convlib_ms / r.convlib_ms:.0f}x slower."]
             if r.shape in gemm:
                 text += [f"Cache blocking: gemm takes {gemm[r.shape].convlib_ms:.3f} ms there."]
+        if r.name == "conv2d depthwise" and r.shape in gemm:
+            g = gemm[r.shape].convlib_ms
+            text += ["", f"Depthwise: on {r.shape}, the depthwise kernel takes "
+                         f"{r.convlib_ms:.2f} ms and the grouped gemm {g:.2f} ms "
+                         f"({g / r.convlib_ms:.2f}x)."]
     output = "\n".join(text)
     print(output)
 
