@@ -85,7 +85,8 @@ def as_pair(value: Any, name: str, one_d: bool, *, minimum: int = 1) -> tuple[in
     if one_d:
         (v,) = as_tuple(value, 1, name, minimum=minimum)
         return (minimum, v)
-    return as_tuple(value, 2, name, minimum=minimum)
+    row, column = as_tuple(value, 2, name, minimum=minimum)
+    return row, column
 
 
 def check_ndim(x: Any, expected: int, name: str, layout: str) -> None:

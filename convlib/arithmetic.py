@@ -61,7 +61,8 @@ def output_size(
     if ceil_mode and kind != "pool":
         raise ValueError("ceil_mode applies only to kind='pool'")
     scalar = not isinstance(input_size, Sequence)
-    n = as_tuple(input_size, 1 if scalar else len(input_size), "input_size", minimum=0)
+    n = as_tuple(input_size, len(input_size) if isinstance(input_size, Sequence) else 1,
+                 "input_size", minimum=0)
     nd = len(n)
     k = as_tuple(kernel_size, nd, "kernel_size")
     s = as_tuple(stride, nd, "stride")

@@ -64,7 +64,7 @@ from typing import Any
 import numpy as np
 
 from . import _windows as W
-from ._backend import backend_of
+from ._backend import Array, backend_of
 from ._checks import ConvParams, check_batched, check_conv, check_grad_output, check_ndim
 from .conv_transpose import transpose_add
 from .padding import numpy_mode, pad_spatial
@@ -95,8 +95,8 @@ def _fold_padding(dxp: np.ndarray, p: ConvParams) -> np.ndarray:
             # m[j]: the input index that padded position j copies
             m = np.pad(np.arange(size), (lo, hi), mode=numpy_mode(p.padding_mode))
             for j in itertools.chain(range(lo), range(lo + size, lo + size + hi)):
-                src = [slice(None)] * out.ndim
-                dst = [slice(None)] * out.ndim
+                src: list[Any] = [slice(None)] * out.ndim
+                dst: list[Any] = [slice(None)] * out.ndim
                 src[axis], dst[axis] = j, m[j]
                 folded[tuple(dst)] += out[tuple(src)]
         out = folded
@@ -220,9 +220,9 @@ def _conv_backward(grad_output, input, weight, stride, padding, dilation, groups
 
 
 def conv1d_backward(
-    grad_output: Any,
-    input: Any,
-    weight: Any,
+    grad_output: Array,
+    input: Array,
+    weight: Array,
     stride: int | tuple[int] = 1,
     padding: int | tuple[int] | str = 0,
     dilation: int | tuple[int] = 1,
@@ -231,7 +231,7 @@ def conv1d_backward(
     padding_mode: str = "zeros",
     with_bias: bool = True,
     bias: bool | None = None,
-) -> tuple[Any, Any, Any | None]:
+) -> tuple[Array, Array, Array | None]:
     """Gradients ``(grad_input, grad_weight, grad_bias)`` of ``conv1d``.
 
     ``grad_output`` (``δ``) is the gradient of the loss with respect to the output of
@@ -250,9 +250,9 @@ def conv1d_backward(
 
 
 def conv2d_backward(
-    grad_output: Any,
-    input: Any,
-    weight: Any,
+    grad_output: Array,
+    input: Array,
+    weight: Array,
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] | str = 0,
     dilation: int | tuple[int, int] = 1,
@@ -261,7 +261,7 @@ def conv2d_backward(
     padding_mode: str = "zeros",
     with_bias: bool = True,
     bias: bool | None = None,
-) -> tuple[Any, Any, Any | None]:
+) -> tuple[Array, Array, Array | None]:
     """Gradients ``(grad_input, grad_weight, grad_bias)`` of ``conv2d``.
 
     ``grad_output`` (``δ``, shape (N, C_out, H_out, W_out)) is the gradient of the loss
@@ -288,9 +288,9 @@ def conv2d_backward(
 
 
 def conv3d_backward(
-    grad_output: Any,
-    input: Any,
-    weight: Any,
+    grad_output: Array,
+    input: Array,
+    weight: Array,
     stride: int | tuple[int, int, int] = 1,
     padding: int | tuple[int, int, int] | str = 0,
     dilation: int | tuple[int, int, int] = 1,
@@ -299,7 +299,7 @@ def conv3d_backward(
     padding_mode: str = "zeros",
     with_bias: bool = True,
     bias: bool | None = None,
-) -> tuple[Any, Any, Any | None]:
+) -> tuple[Array, Array, Array | None]:
     """Gradients ``(grad_input, grad_weight, grad_bias)`` of ``conv3d``.
 
     ``grad_output`` has shape (N, C_out, D_out, H_out, W_out). See :func:`conv2d_backward`.

@@ -63,7 +63,7 @@ import numpy as np
 import scipy.fft
 
 from . import _windows as W
-from ._backend import backend_of
+from ._backend import Array, backend_of
 from ._checks import ConvParams, check_batched, check_conv, check_method
 from ._depthwise import conv_depthwise, is_depthwise
 from .im2col import unfold
@@ -88,9 +88,9 @@ _FFT_CHUNK_BYTES = 64 * 2**20
 
 
 def conv1d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Array,
+    weight: Array,
+    bias: Array | None = None,
     stride: int | tuple[int] = 1,
     padding: int | tuple[int] | str = 0,
     dilation: int | tuple[int] = 1,
@@ -98,7 +98,7 @@ def conv1d(
     *,
     padding_mode: str = "zeros",
     method: str = "auto",
-) -> Any:
+) -> Array:
     """1-D convolution (cross-correlation) of ``input`` (N, C_in, L) with ``weight``
     (C_out, C_in/groups, k), like ``torch.nn.functional.conv1d``.
 
@@ -119,9 +119,9 @@ def conv1d(
 
 
 def conv2d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Array,
+    weight: Array,
+    bias: Array | None = None,
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] | str = 0,
     dilation: int | tuple[int, int] = 1,
@@ -129,7 +129,7 @@ def conv2d(
     *,
     padding_mode: str = "zeros",
     method: str = "auto",
-) -> Any:
+) -> Array:
     """2-D convolution (cross-correlation) of ``input`` (N, C_in, H, W) with ``weight``
     (C_out, C_in/groups, kh, kw), like ``torch.nn.functional.conv2d``.
 
@@ -152,9 +152,9 @@ def conv2d(
 
 
 def conv3d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Array,
+    weight: Array,
+    bias: Array | None = None,
     stride: int | tuple[int, int, int] = 1,
     padding: int | tuple[int, int, int] | str = 0,
     dilation: int | tuple[int, int, int] = 1,
@@ -162,7 +162,7 @@ def conv3d(
     *,
     padding_mode: str = "zeros",
     method: str = "auto",
-) -> Any:
+) -> Array:
     """3-D convolution (cross-correlation) of ``input`` (N, C_in, D, H, W) with ``weight``
     (C_out, C_in/groups, kd, kh, kw), like ``torch.nn.functional.conv3d``.
 

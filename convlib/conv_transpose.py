@@ -21,12 +21,11 @@ Like torch, the functions also take one unbatched sample ``(C_in, *spatial)``.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from . import _windows as W
-from ._backend import backend_of
+from ._backend import Array, backend_of
 from ._checks import ConvParams, check_batched, check_conv_transpose
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "transpose_add"]
@@ -36,15 +35,15 @@ _CHUNK_BYTES = 16 * 2**20
 
 
 def conv_transpose1d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Array,
+    weight: Array,
+    bias: Array | None = None,
     stride: int | tuple[int] = 1,
     padding: int | tuple[int] = 0,
     output_padding: int | tuple[int] = 0,
     groups: int = 1,
     dilation: int | tuple[int] = 1,
-) -> Any:
+) -> Array:
     """1-D transposed convolution of ``input`` (N, C_in, L) with ``weight``
     (C_in, C_out/groups, k), like ``torch.nn.functional.conv_transpose1d``.
 
@@ -58,15 +57,15 @@ def conv_transpose1d(
 
 
 def conv_transpose2d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Array,
+    weight: Array,
+    bias: Array | None = None,
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] = 0,
     output_padding: int | tuple[int, int] = 0,
     groups: int = 1,
     dilation: int | tuple[int, int] = 1,
-) -> Any:
+) -> Array:
     """2-D transposed convolution of ``input`` (N, C_in, H, W) with ``weight``
     (C_in, C_out/groups, kh, kw), like ``torch.nn.functional.conv_transpose2d``.
 
@@ -84,15 +83,15 @@ def conv_transpose2d(
 
 
 def conv_transpose3d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Array,
+    weight: Array,
+    bias: Array | None = None,
     stride: int | tuple[int, int, int] = 1,
     padding: int | tuple[int, int, int] = 0,
     output_padding: int | tuple[int, int, int] = 0,
     groups: int = 1,
     dilation: int | tuple[int, int, int] = 1,
-) -> Any:
+) -> Array:
     """3-D transposed convolution of ``input`` (N, C_in, D, H, W) with ``weight``
     (C_in, C_out/groups, kd, kh, kw), like ``torch.nn.functional.conv_transpose3d``.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -12,7 +12,9 @@ from ._backend import backend_of, describe
 
 __all__ = ["pad", "pad_spatial", "numpy_mode", "pad_limit"]
 
-_NUMPY_MODES = {
+NumpyPadMode = Literal["constant", "reflect", "edge", "wrap"]
+
+_NUMPY_MODES: dict[str, NumpyPadMode] = {
     "constant": "constant",
     "reflect": "reflect",
     "replicate": "edge",
@@ -43,7 +45,7 @@ def pad_limit(mode: str, size: int) -> int | None:
     return None
 
 
-def numpy_mode(padding_mode: str) -> str:
+def numpy_mode(padding_mode: str) -> NumpyPadMode:
     """``np.pad``'s name for a convolution's ``padding_mode`` (one table for both names).
 
     >>> numpy_mode("replicate"), numpy_mode("circular"), numpy_mode("zeros")
@@ -154,12 +156,13 @@ def _check_amounts(mode: str, lo: int, hi: int, size: int, dim: int, pad, shape)
             f"pad {pad} crops {-min(lo, 0) - min(hi, 0)} elements from dimension {dim} of "
             f"input shape {tuple(shape)}, which has only {size}"
         )
-    if mode == "reflect" and max(lo, hi) > 0 and max(lo, hi) > pad_limit(mode, size):
+    limit = pad_limit(mode, size if mode == "reflect" else cropped)
+    if mode == "reflect" and max(lo, hi) > 0 and limit is not None and max(lo, hi) > limit:
         raise ValueError(
             f"reflect padding of {max(lo, hi)} needs dimension {dim} larger than that; "
             f"input has shape {tuple(shape)}"
         )
-    if mode == "circular" and max(lo, hi) > pad_limit(mode, cropped):
+    if mode == "circular" and limit is not None and max(lo, hi) > limit:
         raise ValueError(
             f"circular padding of {max(lo, hi)} needs dimension {dim} at least that large "
             f"after cropping ({cropped} of {size} left by pad {pad}); input has shape "

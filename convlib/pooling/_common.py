@@ -58,8 +58,9 @@ def _padded_zeros(input: np.ndarray, p: PoolParams) -> np.ndarray:
 
 
 def _unpad(grad: np.ndarray, input: np.ndarray, p: PoolParams) -> np.ndarray:
-    inside = tuple(slice(q, q + n) for q, n in zip(p.pad, input.shape[-p.nd:]))
-    return grad[(Ellipsis, *inside)].copy()
+    inside: tuple[Any, ...] = (Ellipsis, *(slice(q, q + n)
+                                           for q, n in zip(p.pad, input.shape[-p.nd:])))
+    return grad[inside].copy()
 
 
 def _torch_input_grad(forward, grad_output, input):

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import backend_of
+from .._backend import Array, backend_of
 from .._checks import check_adaptive_pool, check_grad_output
 from ._common import _out_shape, _plane_strides, _torch_input_grad
 
@@ -134,7 +134,7 @@ def _adaptive_max(input, output_size, return_indices, nd):
     return (value, index) if return_indices else value
 
 
-def adaptive_avg_pool1d(input: Any, output_size: int | Sequence[int]) -> Any:
+def adaptive_avg_pool1d(input: Array, output_size: int | Sequence[int]) -> Any:
     """Average pooling of ``input`` (N, C, L) or (C, L) to ``output_size`` positions.
 
     Window ``i`` covers ``[floor(i L / out), ceil((i + 1) L / out))``, so neighbouring
@@ -146,7 +146,7 @@ def adaptive_avg_pool1d(input: Any, output_size: int | Sequence[int]) -> Any:
     return _adaptive_avg(input, output_size, 1)
 
 
-def adaptive_avg_pool2d(input: Any, output_size: int | Sequence[int | None]) -> Any:
+def adaptive_avg_pool2d(input: Array, output_size: int | Sequence[int | None]) -> Any:
     """Average pooling of ``input`` (N, C, H, W) or (C, H, W) to an ``output_size`` grid.
 
     ``output_size`` is an int or an ``(H_out, W_out)`` pair; ``None`` keeps that input
@@ -162,7 +162,7 @@ def adaptive_avg_pool2d(input: Any, output_size: int | Sequence[int | None]) -> 
     return _adaptive_avg(input, output_size, 2)
 
 
-def adaptive_avg_pool3d(input: Any, output_size: int | Sequence[int | None]) -> Any:
+def adaptive_avg_pool3d(input: Array, output_size: int | Sequence[int | None]) -> Any:
     """Average pooling of ``input`` (N, C, D, H, W) or (C, D, H, W) to ``output_size``.
 
     >>> adaptive_avg_pool3d(np.arange(8.).reshape(1, 2, 2, 2), 1)
@@ -172,8 +172,8 @@ def adaptive_avg_pool3d(input: Any, output_size: int | Sequence[int | None]) -> 
 
 
 def adaptive_max_pool1d(
-    input: Any, output_size: int | Sequence[int], return_indices: bool = False
-) -> Any:
+    input: Array, output_size: int | Sequence[int], return_indices: bool = False
+) -> Array:
     """Max pooling of ``input`` (N, C, L) or (C, L) to ``output_size`` positions.
 
     Windows as in :func:`adaptive_avg_pool1d`; indices as in :func:`max_pool1d`.
@@ -210,7 +210,7 @@ def adaptive_max_pool3d(
     return _adaptive_max(input, output_size, return_indices, 3)
 
 
-def global_avg_pool2d(input: Any) -> Any:
+def global_avg_pool2d(input: Array) -> Any:
     """Mean over each whole feature map: (N, C, H, W) -> (N, C, 1, 1), dims kept.
 
     The same as ``adaptive_avg_pool2d(input, 1)``.
@@ -223,7 +223,7 @@ def global_avg_pool2d(input: Any) -> Any:
     return adaptive_avg_pool2d(input, 1)
 
 
-def global_max_pool2d(input: Any, return_indices: bool = False) -> Any:
+def global_max_pool2d(input: Array, return_indices: bool = False) -> Any:
     """Maximum of each whole feature map: (N, C, H, W) -> (N, C, 1, 1), dims kept.
 
     The same as ``adaptive_max_pool2d(input, 1, return_indices)``.
@@ -264,8 +264,8 @@ def _adaptive_max_backward(grad_output, input, output_size, nd):
 
 
 def adaptive_avg_pool1d_backward(
-    grad_output: Any, input: Any, output_size: int | Sequence[int]
-) -> Any:
+    grad_output: Array, input: Array, output_size: int | Sequence[int]
+) -> Array:
     """Gradient of :func:`adaptive_avg_pool1d` with respect to ``input``.
 
     Output ``i`` averages its window, so every element of the window receives
@@ -278,8 +278,8 @@ def adaptive_avg_pool1d_backward(
 
 
 def adaptive_avg_pool2d_backward(
-    grad_output: Any, input: Any, output_size: int | Sequence[int | None]
-) -> Any:
+    grad_output: Array, input: Array, output_size: int | Sequence[int | None]
+) -> Array:
     """Gradient of :func:`adaptive_avg_pool2d`; see :func:`adaptive_avg_pool1d_backward`.
 
     >>> adaptive_avg_pool2d_backward(np.array([[[4.]]]), np.zeros((1, 2, 2)), 1)
@@ -290,8 +290,8 @@ def adaptive_avg_pool2d_backward(
 
 
 def adaptive_avg_pool3d_backward(
-    grad_output: Any, input: Any, output_size: int | Sequence[int | None]
-) -> Any:
+    grad_output: Array, input: Array, output_size: int | Sequence[int | None]
+) -> Array:
     """Gradient of :func:`adaptive_avg_pool3d`; see :func:`adaptive_avg_pool1d_backward`.
 
     >>> adaptive_avg_pool3d_backward(np.array([[[[8.]]]]), np.zeros((1, 2, 2, 2)), 1).sum()
@@ -301,8 +301,8 @@ def adaptive_avg_pool3d_backward(
 
 
 def adaptive_max_pool1d_backward(
-    grad_output: Any, input: Any, output_size: int | Sequence[int]
-) -> Any:
+    grad_output: Array, input: Array, output_size: int | Sequence[int]
+) -> Array:
     """Gradient of :func:`adaptive_max_pool1d`: each output's gradient goes to its argmax.
 
     >>> g, x = np.array([[1., 2.]]), np.array([[1., 5., 3., 4., 2.]])
@@ -313,8 +313,8 @@ def adaptive_max_pool1d_backward(
 
 
 def adaptive_max_pool2d_backward(
-    grad_output: Any, input: Any, output_size: int | Sequence[int | None]
-) -> Any:
+    grad_output: Array, input: Array, output_size: int | Sequence[int | None]
+) -> Array:
     """Gradient of :func:`adaptive_max_pool2d`; see :func:`adaptive_max_pool1d_backward`.
 
     >>> x = np.array([[[1., 2.], [4., 3.]]])
@@ -326,8 +326,8 @@ def adaptive_max_pool2d_backward(
 
 
 def adaptive_max_pool3d_backward(
-    grad_output: Any, input: Any, output_size: int | Sequence[int | None]
-) -> Any:
+    grad_output: Array, input: Array, output_size: int | Sequence[int | None]
+) -> Array:
     """Gradient of :func:`adaptive_max_pool3d`; see :func:`adaptive_max_pool1d_backward`.
 
     >>> x = np.arange(8.).reshape(1, 2, 2, 2)

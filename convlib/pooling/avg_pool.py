@@ -13,12 +13,10 @@ Torch tensors use ``torch.nn.functional`` and autograd.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from .. import _windows as W
-from .._backend import backend_of
+from .._backend import Array, backend_of
 from .._checks import PoolParams, check_divisor, check_grad_output, check_pool
 from ._common import (
     IntOrTuple,
@@ -80,13 +78,13 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
 
 
 def avg_pool1d(
-    input: Any,
+    input: Array,
     kernel_size: IntOrTuple,
     stride: IntOrTuple | None = None,
     padding: IntOrTuple = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
-) -> Any:
+) -> Array:
     """1-D average pooling of ``input`` (N, C, L) or (C, L), like ``F.avg_pool1d``.
 
     With ``count_include_pad=True`` zero padding counts in the mean; otherwise only the
@@ -102,14 +100,14 @@ def avg_pool1d(
 
 
 def avg_pool2d(
-    input: Any,
+    input: Array,
     kernel_size: IntOrTuple,
     stride: IntOrTuple | None = None,
     padding: IntOrTuple = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
     divisor_override: int | None = None,
-) -> Any:
+) -> Array:
     """2-D average pooling of ``input`` (N, C, H, W) or (C, H, W), like ``F.avg_pool2d``.
 
     Each output is the window's sum divided by the window size (zero padding included
@@ -128,14 +126,14 @@ def avg_pool2d(
 
 
 def avg_pool3d(
-    input: Any,
+    input: Array,
     kernel_size: IntOrTuple,
     stride: IntOrTuple | None = None,
     padding: IntOrTuple = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
     divisor_override: int | None = None,
-) -> Any:
+) -> Array:
     """3-D average pooling of ``input`` (N, C, D, H, W) or (C, D, H, W), like ``F.avg_pool3d``.
 
     >>> avg_pool3d(np.arange(8.).reshape(1, 1, 2, 2, 2), 2)
@@ -173,14 +171,14 @@ def _avg_pool_backward(grad_output, input, kernel_size, stride, padding, ceil_mo
 
 
 def avg_pool1d_backward(
-    grad_output: Any,
-    input: Any,
+    grad_output: Array,
+    input: Array,
     kernel_size: IntOrTuple,
     stride: IntOrTuple | None = None,
     padding: IntOrTuple = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
-) -> Any:
+) -> Array:
     """Gradient of :func:`avg_pool1d` with respect to ``input``.
 
     Each output's gradient, divided by that output's divisor, is added to every input
@@ -195,15 +193,15 @@ def avg_pool1d_backward(
 
 
 def avg_pool2d_backward(
-    grad_output: Any,
-    input: Any,
+    grad_output: Array,
+    input: Array,
     kernel_size: IntOrTuple,
     stride: IntOrTuple | None = None,
     padding: IntOrTuple = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
     divisor_override: int | None = None,
-) -> Any:
+) -> Array:
     """Gradient of :func:`avg_pool2d` with respect to ``input``; see :func:`avg_pool1d_backward`.
 
     >>> avg_pool2d_backward(np.array([[[4.]]]), np.zeros((1, 2, 2)), 2)
@@ -215,15 +213,15 @@ def avg_pool2d_backward(
 
 
 def avg_pool3d_backward(
-    grad_output: Any,
-    input: Any,
+    grad_output: Array,
+    input: Array,
     kernel_size: IntOrTuple,
     stride: IntOrTuple | None = None,
     padding: IntOrTuple = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
     divisor_override: int | None = None,
-) -> Any:
+) -> Array:
     """Gradient of :func:`avg_pool3d` with respect to ``input``; see :func:`avg_pool1d_backward`.
 
     >>> avg_pool3d_backward(np.array([[[[8.]]]]), np.zeros((1, 2, 2, 2)), 2).ravel()

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import _windows as W
-from .._backend import backend_of
+from .._backend import Array, backend_of
 from .._checks import PoolParams, check_grad_output, check_pool
 from ._common import (
     IntOrTuple,
@@ -193,14 +193,14 @@ def _max_pool_backward(grad_output, input, kernel_size, stride, padding, dilatio
 
 
 def max_pool1d_backward(
-    grad_output: Any,
-    input: Any,
+    grad_output: Array,
+    input: Array,
     kernel_size: IntOrTuple,
     stride: IntOrTuple | None = None,
     padding: IntOrTuple = 0,
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
-) -> Any:
+) -> Array:
     """Gradient of :func:`max_pool1d` with respect to ``input``.
 
     Each output's gradient goes to the input element that won its window (the first
@@ -216,14 +216,14 @@ def max_pool1d_backward(
 
 
 def max_pool2d_backward(
-    grad_output: Any,
-    input: Any,
+    grad_output: Array,
+    input: Array,
     kernel_size: IntOrTuple,
     stride: IntOrTuple | None = None,
     padding: IntOrTuple = 0,
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
-) -> Any:
+) -> Array:
     """Gradient of :func:`max_pool2d` with respect to ``input``; see :func:`max_pool1d_backward`.
 
     >>> x = np.array([[[1., 2.], [4., 3.]]])
@@ -236,14 +236,14 @@ def max_pool2d_backward(
 
 
 def max_pool3d_backward(
-    grad_output: Any,
-    input: Any,
+    grad_output: Array,
+    input: Array,
     kernel_size: IntOrTuple,
     stride: IntOrTuple | None = None,
     padding: IntOrTuple = 0,
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
-) -> Any:
+) -> Array:
     """Gradient of :func:`max_pool3d` with respect to ``input``; see :func:`max_pool1d_backward`.
 
     >>> x = np.arange(8.).reshape(1, 2, 2, 2)
