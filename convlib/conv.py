@@ -534,12 +534,11 @@ def _costs(x_shape, w_shape, p: ConvParams) -> dict[str, float]:
 
     gemm: copying the matrix costs more per element when the contiguous runs (channels
     of a group, channels-last) are short, then the matmul runs near BLAS speed. FFT: the
-    transforms cost a fixed few microseconds per plane of the input and output (small
-    planes, as in depthwise layers, are dominated by it) plus ``size * log2(size)`` per
-    image and channel, the
-    spectral products one
-    complex multiply-add per frequency, input channel and output channel; the transform
-    size is the one :func:`_conv_fft` uses. Depthwise (for depthwise shapes only): two
+    transforms cost ``size * log2(size)`` per image and channel (plus a fixed few
+    microseconds per plane of a grouped layer's input and output, which dominates its
+    many small planes), the spectral products one complex multiply-add per frequency,
+    input channel and output channel; the transform size is the one :func:`_conv_fft`
+    uses. Depthwise (for depthwise shapes only): two
     passes (multiply, add) over the output per tap, in cache.
     """
     n, c_in = x_shape[:2]
@@ -556,10 +555,14 @@ def _costs(x_shape, w_shape, p: ConvParams) -> dict[str, float]:
     else:
         lengths = [m + lo + hi for m, (lo, hi) in zip(spatial, p.pad)]
     size = math.prod(scipy.fft.next_fast_len(m, real=True) for m in lengths)
-    planes = n * c_in + n * c_out  # the input's and the output's, one by one
+    planes = n * c_in + n * c_out  # the input's and the output's
     transforms = (planes + c_out * c_g) * size * math.log2(max(size, 2))
     products = n * c_out * c_g * size
-    fft = 1e-4 + planes * 5e-6 + transforms * 1.5e-10 + products * 7e-10
+    fft = 1e-4 + transforms * 1.5e-10 + products * 7e-10
+    if p.groups > 1:
+        # grouped layers have many small planes, and there a fixed cost per plane
+        # dominates (measured on depthwise layers: 10x the estimate without it)
+        fft += planes * 5e-6
     costs = {"gemm": gemm, "fft": fft}
     if is_depthwise(x_shape, w_shape, p.groups):
         costs["depthwise"] = 2e-5 + macs * 0.4e-9
