@@ -55,6 +55,7 @@ $(STUDENT_STAMP): requirements-student.txt constraints.txt pyproject.toml
 
 lint: venv
 	$(BIN)/ruff check convlib tests tools docs/_ext
+	$(BIN)/mypy
 
 unit: venv
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest tests --doctest-modules convlib -m "not browser" \

@@ -7,11 +7,16 @@ anywhere, nothing passed in can be a tensor, so NumPy-only readers pay nothing.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["is_tensor", "backend_of", "describe"]
+__all__ = ["is_tensor", "backend_of", "describe", "Array"]
+
+#: A NumPy array or a torch tensor: "same kind in, same kind out". A function typed
+#: ``f(input: Array, weight: Array) -> Array`` returns a NumPy array for NumPy arrays and a
+#: tensor for tensors (``backend_of`` refuses a mix at run time).
+Array = TypeVar("Array")
 
 
 def is_tensor(x: Any) -> bool:

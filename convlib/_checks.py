@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._backend import describe
-from ._windows import span, transposed_size, window_counts
+from ._windows import same_pad, span, transposed_size, window_counts
+from .padding import pad_limit
 
 __all__ = [
     "PADDING_MODES",
@@ -27,6 +28,7 @@ __all__ = [
     "check_divisor",
     "check_conv",
     "check_conv_transpose",
+    "check_output_padding",
     "check_method",
     "ConvParams",
     "PoolParams",
@@ -70,20 +72,21 @@ def as_tuple(value: Any, n: int, name: str, *, minimum: int = 1) -> tuple[int, .
     return values
 
 
-def as_pair(value: Any, name: str, one_d: bool) -> tuple[int, int]:
-    """An int or a tuple as a (row, column) pair; a 1-D value ``v`` becomes ``(1, v)``
-    (``(0, v)`` for ``padding``), a one-row picture.
+def as_pair(value: Any, name: str, one_d: bool, *, minimum: int = 1) -> tuple[int, int]:
+    """An int or a tuple as a (row, column) pair of ints ``>= minimum``; a 1-D value ``v``
+    becomes ``(minimum, v)``, a one-row picture: ``(1, v)`` for a stride or dilation,
+    ``(0, v)`` for a padding (``minimum=0``). ``name`` only names the argument in messages.
 
-    >>> as_pair(2, "stride", one_d=False), as_pair((3,), "padding", one_d=True)
+    >>> as_pair(2, "stride", one_d=False), as_pair((3,), "padding", one_d=True, minimum=0)
     ((2, 2), (0, 3))
-    >>> as_pair(0, "output_padding", one_d=False)  # like padding, may be 0
+    >>> as_pair(0, "output_padding", one_d=False, minimum=0)
     (0, 0)
     """
-    minimum = 0 if name in ("padding", "output_padding") else 1
     if one_d:
         (v,) = as_tuple(value, 1, name, minimum=minimum)
         return (minimum, v)
-    return as_tuple(value, 2, name, minimum=minimum)
+    row, column = as_tuple(value, 2, name, minimum=minimum)
+    return row, column
 
 
 def check_ndim(x: Any, expected: int, name: str, layout: str) -> None:
@@ -246,12 +249,10 @@ def check_conv(
 
 
 def check_mode_pad(mode: str, pad: tuple[int, int], size: int, dim: int, shape) -> None:
-    """Raise ``ValueError`` unless ``reflect`` (``pad < size``) or ``circular``
-    (``pad <= size``) padding of ``pad`` fits a dimension of ``size``."""
-    limit = size - 1 if mode == "reflect" else size
-    if mode == "replicate":
-        return
-    if max(pad) > limit:
+    """Raise ``ValueError`` unless ``mode`` padding of ``pad`` fits a dimension of ``size``
+    (the limits of :func:`convlib.padding.pad_limit`)."""
+    limit = pad_limit(mode, size)
+    if limit is not None and max(pad) > limit:
         raise ValueError(
             f"{mode} padding of {max(pad)} in spatial dim {dim} needs an input of at least "
             f"{max(pad) + (1 if mode == 'reflect' else 0)} there; input has shape {shape}"
@@ -279,11 +280,7 @@ def resolve_padding(
                     f"padding='same' is not supported for strided convolutions "
                     f"(stride={stride}); use an explicit padding"
                 )
-            pairs = []
-            for k, d in zip(kernel, dilation):
-                total = d * (k - 1)
-                pairs.append((total // 2, total - total // 2))
-            return tuple(pairs)
+            return tuple(same_pad(k, d) for k, d in zip(kernel, dilation))
         raise ValueError(f"padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
     values = as_tuple(padding, nd, "padding", minimum=0)
     return tuple((p, p) for p in values)
@@ -298,6 +295,26 @@ def check_method(method: Any, allowed: Sequence[str], input: Any) -> None:
         raise ValueError(
             f"method must be one of {tuple(allowed)} for {describe(input)}, got {method!r}"
         )
+
+
+def check_output_padding(output_padding: tuple[int, ...], stride: tuple[int, ...],
+                         dilation: tuple[int, ...]) -> None:
+    """The output_padding rule of transposed convolutions: in each dimension smaller than
+    the stride or the dilation (it only resolves the ambiguity of strided sizes).
+
+    >>> check_output_padding((1,), (2,), (1,))
+    >>> check_output_padding((2,), (2,), (1,))
+    Traceback (most recent call last):
+    ...
+    ValueError: output_padding (2,) must be smaller than stride (2,) or dilation (1,) in \
+spatial dim 0
+    """
+    for i, (op, s, d) in enumerate(zip(output_padding, stride, dilation)):
+        if op >= max(s, d):
+            raise ValueError(
+                f"output_padding {tuple(output_padding)} must be smaller than stride "
+                f"{tuple(stride)} or dilation {tuple(dilation)} in spatial dim {i}"
+            )
 
 
 def check_conv_transpose(
@@ -356,12 +373,8 @@ def check_conv_transpose(
         raise type(e)(f"{e}{_shapes(input, weight)}") from None
     kernel = tuple(weight.shape[2:])
     spatial = tuple(input.shape[2:])
+    check_output_padding(output_padding, stride, dilation)
     for i in range(nd):
-        if output_padding[i] >= max(stride[i], dilation[i]):
-            raise ValueError(
-                f"output_padding {output_padding} must be smaller than stride {stride} or "
-                f"dilation {dilation} in spatial dim {i}"
-            )
         size = transposed_size(spatial[i], kernel[i], stride[i], pads[i], dilation[i],
                                output_padding[i])
         if size < 1:

@@ -9,68 +9,112 @@ arithmetic and BLAS has nothing to block. Instead, loop over the ``prod(kernel)`
 add ``w[c, tap] * (the input shifted by that tap)`` into the output: ``prod(kernel)``
 vectorised multiply-adds over whole slabs, no copy of the windows at all.
 
-The slabs are a few channels of one image at a time, sized to stay in cache, so the
-``2 * prod(kernel)`` passes over the accumulator read cached memory; the slabs are
-spread over threads (NumPy releases the GIL inside its loops).
+The work is memory-bound, so it is organised around the caches: a slab is a block of
+channels of one image, sized to stay in a core's L2 cache; the slab alone is copied into
+a zero-bordered buffer (the padded batch is never built), and the ``2 * prod(kernel)``
+passes of its multiply-adds then read cached memory. The slabs run on the shared thread
+policy of :func:`convlib._windows.run_chunks` (``OMP_NUM_THREADS`` threads at most).
 """
 
 from __future__ import annotations
 
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 from itertools import product
 
 import numpy as np
 
-__all__ = ["is_depthwise", "depthwise_conv"]
+from . import _windows as W
 
-_SLAB_BYTES = 1 << 18  # input + accumulator of one slab: about an L2 cache
+__all__ = ["is_depthwise", "conv_depthwise"]
+
+# input buffer + accumulator + temporary of one slab: about a core's L2 cache (measured
+# with `python -m convlib.bench`: 256 KiB slabs spent a quarter of the time in Python
+# calls between the short passes)
+_SLAB_BYTES = 1 << 20
+# from this many slabs on, they are spread over threads
+_PARALLEL_SLABS = 4
 
 
 def is_depthwise(x_shape, w_shape, groups: int) -> bool:
-    """True for ``groups == C_in > 1`` with one input channel per kernel."""
+    """True for ``groups == C_in > 1`` with one input channel per kernel.
+
+    >>> is_depthwise((1, 32, 56, 56), (32, 1, 3, 3), 32)
+    True
+    >>> is_depthwise((1, 32, 56, 56), (32, 2, 3, 3), 16)
+    False
+    """
     return groups > 1 and groups == x_shape[1] and w_shape[1] == 1
 
 
-def depthwise_conv(x, w, b, stride, pad, dilation, threads: int | None = None):
-    """Depthwise convolution of ``x`` ``(N, C, *spatial)`` with ``w`` ``(C*m, 1, *k)``.
+def conv_depthwise(
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    out: np.ndarray,
+    pad: tuple[tuple[int, int], ...] | None = None,
+) -> np.ndarray:
+    """Depthwise convolution of ``x`` ``(N, C, *spatial)`` with ``w`` ``(C*m, 1, *k)``
+    into ``out`` ``(N, C*m, *out)``, which must have ``np.result_type(x, w)``.
 
     ``stride``, ``dilation`` hold one int per spatial dimension and ``pad`` one
-    ``(before, after)`` pair (zeros). Output channel ``o`` filters input channel
-    ``o // m``, as in ``torch.nn.functional.conv2d(..., groups=C)``.
+    ``(before, after)`` pair of zeros (none when omitted). Output channel ``o`` filters
+    input channel ``o // m``, as in ``torch.nn.functional.conv2d(..., groups=C)``.
+
+    >>> x = np.arange(10.0).reshape(1, 2, 5)
+    >>> out = np.empty((1, 2, 5))
+    >>> conv_depthwise(x, np.array([[[1., 1., 1.]], [[0., 1., 0.]]]), (1,), (1,), out,
+    ...                ((1, 1),)).tolist()
+    [[[1.0, 3.0, 6.0, 9.0, 7.0], [5.0, 6.0, 7.0, 8.0, 9.0]]]
     """
+    nd = x.ndim - 2
+    pad = pad or ((0, 0),) * nd
+    if nd == 2:
+        _flat(x, w, stride, pad, dilation, out)
+    else:
+        _strided(x, w, stride, pad, dilation, out)
+    return out
+
+
+def _slabs(n: int, c: int, per_channel: int) -> tuple[int, list[tuple[int, int]]]:
+    """Channels per slab and the ``(image, first channel)`` of every slab."""
+    cb = max(1, min(c, _SLAB_BYTES // max(per_channel, 1)))
+    return cb, [(i, c0) for i in range(n) for c0 in range(0, c, cb)]
+
+
+def _strided(x, w, stride, pad, dilation, out):
+    """1-D and 3-D: tap by tap, strided windows of the slab's padded copy."""
     n, c = x.shape[:2]
     nd = x.ndim - 2
     kernel = w.shape[2:]
     m = w.shape[0] // c
-    dtype = np.result_type(x, w)
-    if nd == 2 and tuple(stride) == (1, 1):
-        return _flat_stride1(x, w, b, pad, dilation, threads, dtype)
-    if any(lo or hi for lo, hi in pad):
-        xp = np.zeros((n, c, *(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pad))), dtype)
-        xp[(slice(None), slice(None), *(slice(lo, lo + s) for s, (lo, _) in
-                                        zip(x.shape[2:], pad)))] = x
-    else:
-        xp = x.astype(dtype, copy=False)
-    out_sp = tuple((s - d * (k - 1) - 1) // st + 1
-                   for s, k, st, d in zip(xp.shape[2:], kernel, stride, dilation))
-    out = np.empty((n, c, m, *out_sp), dtype)
+    dtype = out.dtype
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pad))
+    interior = tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[2:], pad))
+    needs_pad = any(lo or hi for lo, hi in pad)
+    out_sp = out.shape[2:]
+    out5 = out.reshape(n, c, m, *out_sp)
     wk = w.astype(dtype, copy=False).reshape(c, m, -1)  # (C, m, taps)
     taps = list(product(*(range(k) for k in kernel)))
     bcast = (slice(None), slice(None), *(None,) * nd)  # w[cs, :, t] against (cs, m, ...)
-    plane = (math.prod(xp.shape[2:]) + m * math.prod(out_sp)) * xp.itemsize
-    cb = max(1, min(c, _SLAB_BYTES // max(plane, 1)))
-    slabs = [(i, c0) for i in range(n) for c0 in range(0, c, cb)]
+    plane = (math.prod(padded) + 2 * m * math.prod(out_sp)) * out.itemsize
+    cb, slabs = _slabs(n, c, plane)
 
     def run(slab):
         i, c0 = slab
         cs = slice(c0, min(c0 + cb, c))
-        acc = out[i, cs]
+        if needs_pad:  # the slab's own zero-bordered copy, small enough to stay in cache
+            src = np.zeros((cs.stop - c0, *padded), dtype)
+            src[(slice(None), *interior)] = x[i, cs]
+        else:
+            src = x[i, cs].astype(dtype, copy=False)
+        src = src[:, None]  # against (cs, m, *out)
+        acc = out5[i, cs]
         tmp = np.empty_like(acc)
         for t, offs in enumerate(taps):
-            win = xp[(i, cs, None, *(slice(o * d, o * d + st * (q - 1) + 1, st) for o, d, st, q
-                                    in zip(offs, dilation, stride, out_sp)))]
+            win = src[(slice(None), slice(None),
+                       *(slice(o * d, o * d + st * (q - 1) + 1, st)
+                         for o, d, st, q in zip(offs, dilation, stride, out_sp)))]
             wt = wk[cs, :, t][bcast]
             if t == 0:
                 np.multiply(win, wt, out=acc)
@@ -78,65 +122,65 @@ def depthwise_conv(x, w, b, stride, pad, dilation, threads: int | None = None):
                 np.multiply(win, wt, out=tmp)
                 acc += tmp
 
-    _run(run, slabs, threads)
-    out = out.reshape(n, c * m, *out_sp)
-    if b is not None:
-        out += np.asarray(b, dtype).reshape((1, -1) + (1,) * nd)
-    return out
+    W.run_chunks(run, slabs, len(slabs) >= _PARALLEL_SLABS)
 
 
-def _run(fn, items, threads) -> None:
-    threads = threads or min(len(items), os.cpu_count() or 1)
-    if threads > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(fn, items))
-    else:
-        for item in items:
-            fn(item)
+def _flat(x, w, stride, pad, dilation, out):
+    """2-D, any stride: each padded plane split into its ``s_h * s_w`` stride phases, each
+    phase read as one flat row.
 
-
-def _flat_stride1(x, w, b, pad, dilation, threads, dtype):
-    """Stride 1 in 2-D: each padded plane read as one flat row of ``Hp * Wp`` values.
-
-    Output pixel ``(r, q)`` of tap ``(i, j)`` reads flat position ``(r + di) * Wp + q +
-    dj``: for every tap, the whole output (computed ``Wp`` wide, the last ``Wp - Wo``
-    columns thrown away) is one *contiguous* slice of the flat plane, so each multiply-add
-    runs over long contiguous runs of memory.
+    Phase ``(a, b)`` holds the padded plane's rows ``a, a + s_h, ...`` and columns ``b, b +
+    s_w, ...`` (``Hq x Wq`` values, zero-filled to a common size). Tap ``(u, v)`` reads
+    row ``s_h r + d_h u`` and column ``s_w q + d_w v``: in phase ``(d_h u mod s_h, d_w v
+    mod s_w)`` that is row ``r + d_h u // s_h``, column ``q + d_w v // s_w``, so flat
+    position ``(r + d_h u // s_h) * Wq + q + d_w v // s_w``. For every tap the whole
+    output (computed ``Wq`` wide, the last ``Wq - Wo`` columns thrown away) is one
+    *contiguous* slice of one flat phase: each multiply-add runs over long contiguous runs
+    of memory, whatever the stride. With stride 1 the only phase is the padded plane.
     """
     n, c, h, wd = x.shape
     m = w.shape[0] // c
     (pt, pb), (pl, pr) = pad
+    sh, sw = stride
     dh, dw = dilation
     kh, kw = w.shape[2:]
     hp, wp = h + pt + pb, wd + pl + pr
-    ho, wo = hp - dh * (kh - 1), wp - dw * (kw - 1)
-    flat = np.zeros((n, c, hp * wp + dw * (kw - 1)), dtype)  # the tail: the last tap's run
-    flat[:, :, : hp * wp].reshape(n, c, hp, wp)[:, :, pt : pt + h, pl : pl + wd] = x
-    out = np.empty((n, c, m, ho, wo), dtype)
+    hq, wq = -(-hp // sh), -(-wp // sw)  # the phases' common size
+    ho, wo = out.shape[2:]
+    dtype = out.dtype
+    out5 = out.reshape(n, c, m, ho, wo)
     wk = w.astype(dtype, copy=False).reshape(c, m, kh * kw)
-    offs = [i * dh * wp + j * dw for i in range(kh) for j in range(kw)]
-    length = ho * wp
-    per_channel = (hp * wp + 2 * m * length) * flat.itemsize
-    cb = max(1, min(c, _SLAB_BYTES // max(per_channel, 1)))
-    slabs = [(i, c0) for i in range(n) for c0 in range(0, c, cb)]
+    # per tap: (phase row, phase column, offset in the flat phase)
+    taps = [(dh * u % sh, dw * v % sw, dh * u // sh * wq + dw * v // sw)
+            for u in range(kh) for v in range(kw)]
+    length = ho * wq
+    tail = dw * (kw - 1) // sw  # the last tap's run reaches past the phase
+    plane = sh * sw * (hq * wq + tail) + (hp * wp if sh * sw > 1 else 0) + 2 * m * length
+    cb, slabs = _slabs(n, c, plane * out.itemsize)
 
     def run(slab):
         i, c0 = slab
         cs = slice(c0, min(c0 + cb, c))
-        src = flat[i, cs][:, None, :]  # (cb, 1, flat length)
-        acc = np.empty((src.shape[0], m, length), dtype)
+        k = cs.stop - c0
+        # the slab's zero-bordered copy, split into its phases: (k, sh, sw, flat length)
+        phases = np.zeros((k, sh, sw, hq * wq + tail), dtype)
+        if sh == sw == 1:
+            phases[:, 0, 0, : hp * wp].reshape(k, hp, wp)[:, pt:pt + h, pl:pl + wd] = x[i, cs]
+        else:
+            padded = np.zeros((k, hq * sh, wq * sw), dtype)
+            padded[:, pt : pt + h, pl : pl + wd] = x[i, cs]
+            grid = padded.reshape(k, hq, sh, wq, sw).transpose(0, 2, 4, 1, 3)
+            phases[..., : hq * wq].reshape(k, sh, sw, hq, wq)[...] = grid
+        acc = np.empty((k, m, length), dtype)
         tmp = np.empty_like(acc)
-        for t, off in enumerate(offs):
+        for t, (a, b, off) in enumerate(taps):
+            src = phases[:, None, a, b, off : off + length]  # (k, 1, length)
             wt = wk[cs, :, t][:, :, None]
             if t == 0:
-                np.multiply(src[:, :, off : off + length], wt, out=acc)
+                np.multiply(src, wt, out=acc)
             else:
-                np.multiply(src[:, :, off : off + length], wt, out=tmp)
+                np.multiply(src, wt, out=tmp)
                 acc += tmp
-        out[i, cs] = acc.reshape(-1, m, ho, wp)[..., :wo]
+        out5[i, cs] = acc.reshape(k, m, ho, wq)[..., :wo]
 
-    _run(run, slabs, threads)
-    out = out.reshape(n, c * m, ho, wo)
-    if b is not None:
-        out += np.asarray(b, dtype).reshape(1, -1, 1, 1)
-    return out
+    W.run_chunks(run, slabs, len(slabs) >= _PARALLEL_SLABS)

@@ -5,6 +5,7 @@ input size, ``k`` kernel size, ``s`` stride, ``p`` padding, ``d`` dilation, ``u`
 tap, ``i`` an output position; window ``i`` reads the padded input at ``s*i + d*u``):
 
 - :func:`span` and :func:`window_count`, the output-size formula, written once;
+  :func:`same_pad`, the "same" padding rule;
   :func:`transposed_size`, its counterpart for the transposed convolution;
 - :func:`windows`, every window of an array as a strided view (no copy);
 - :func:`tap_slices` and :func:`fold_add`, the adjoint of the windows view (col2im): tap
@@ -20,7 +21,6 @@ Nothing here checks arguments: the callers have (see ``convlib._checks``).
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -94,6 +94,23 @@ def window_counts(
         window_count(n, k, s, d, p, ceil_mode)
         for n, k, s, d, p in zip(spatial, kernel, stride, dilation, pads)
     )
+
+
+def same_pad(k: int, d: int = 1, s: int = 1, n: int | None = None) -> tuple[int, int]:
+    """The "same" padding rule, ``(before, after)``: ``ceil(n / s)`` outputs, the odd
+    element of the total after, as PyTorch's ``padding="same"`` and TensorFlow's "SAME" put
+    it. With ``s == 1`` the total is ``d(k-1)`` whatever ``n``; with ``s > 1`` it depends on
+    the input size ``n``.
+
+    >>> same_pad(3), same_pad(4), same_pad(3, s=2, n=224)
+    ((1, 1), (1, 2), (0, 1))
+    """
+    if s == 1:
+        total = span(k, d) - 1
+    else:
+        assert n is not None, "the strided rule needs the input size"
+        total = max((-(-n // s) - 1) * s + span(k, d) - n, 0)
+    return total // 2, total - total // 2
 
 
 def transposed_size(n: int, k: int, s: int = 1, p: int = 0, d: int = 1,
@@ -262,7 +279,7 @@ def run_chunks(work: Callable, items: Iterable, parallel: bool) -> None:
     disjoint parts of the output.
     """
     items = list(items)
-    workers = min(blas_threads(), len(items), os.cpu_count() or 1)
+    workers = min(blas_threads(), len(items))  # OMP_NUM_THREADS (or the cores) caps it
     if workers < 2 or _controller() is None or not _LOCK.acquire(blocking=False):
         for item in items:
             work(item)

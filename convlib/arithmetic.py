@@ -9,14 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from ._checks import as_tuple, check_kernel_fits
-from ._windows import span, transposed_size, window_count
+from ._checks import as_tuple, check_kernel_fits, check_output_padding, resolve_padding
+from ._windows import same_pad, span, transposed_size, window_count
 
 __all__ = ["output_size", "same_padding", "receptive_field", "ReceptiveField"]
 
 
-def _one_output_size(n, k, s, p, d, kind, ceil_mode, output_padding):
+def _one_output_size(n, k, s, pair, d, kind, ceil_mode, output_padding):
     if kind == "transpose":
+        p = pair[0]
         out = transposed_size(n, k, s, p, d, output_padding)
         if out < 1:
             raise ValueError(
@@ -24,8 +25,8 @@ def _one_output_size(n, k, s, p, d, kind, ceil_mode, output_padding):
                 f"the {out + 2 * p} positions that input_size {n} and kernel_size {k} produce"
             )
         return out
-    check_kernel_fits((n,), (k,), (d,), ((p, p),), f"kernel_size {k}", f"input_size {n}")
-    return window_count(n, k, s, d, (p, p), ceil_mode)
+    check_kernel_fits((n,), (k,), (d,), (pair,), f"kernel_size {k}", f"input_size {n}")
+    return window_count(n, k, s, d, pair, ceil_mode)
 
 
 def output_size(
@@ -60,31 +61,23 @@ def output_size(
     if ceil_mode and kind != "pool":
         raise ValueError("ceil_mode applies only to kind='pool'")
     scalar = not isinstance(input_size, Sequence)
-    n = as_tuple(input_size, 1 if scalar else len(input_size), "input_size", minimum=0)
+    n = as_tuple(input_size, len(input_size) if isinstance(input_size, Sequence) else 1,
+                 "input_size", minimum=0)
     nd = len(n)
     k = as_tuple(kernel_size, nd, "kernel_size")
     s = as_tuple(stride, nd, "stride")
     d = as_tuple(dilation, nd, "dilation")
     op = as_tuple(output_padding, nd, "output_padding", minimum=0)
-    if isinstance(padding, str):
-        if padding == "valid":
-            p = (0,) * nd
-        elif padding == "same":
-            if any(si != 1 for si in s):
-                raise ValueError("padding='same' needs stride 1")
-            return n[0] if scalar else n
-        else:
-            raise ValueError(f"padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
-    else:
-        p = as_tuple(padding, nd, "padding", minimum=0)
+    if isinstance(padding, str) and kind == "transpose":
+        raise ValueError(f"padding of a transposed convolution must be an int or a tuple, got "
+                         f"{padding!r}")
+    # the convolutions' own rule: "valid", "same" (stride 1 only) or symmetric ints
+    pairs = resolve_padding(padding, k, s, d, nd)
     if kind == "transpose":
-        for i in range(nd):
-            if op[i] >= max(s[i], d[i]):
-                raise ValueError(
-                    f"output_padding {op[i]} must be smaller than stride {s[i]} or dilation {d[i]}"
-                )
+        check_output_padding(op, s, d)
     out = tuple(
-        _one_output_size(n[i], k[i], s[i], p[i], d[i], kind, ceil_mode, op[i]) for i in range(nd)
+        _one_output_size(n[i], k[i], s[i], pairs[i], d[i], kind, ceil_mode, op[i])
+        for i in range(nd)
     )
     return out[0] if scalar else out
 
@@ -108,14 +101,9 @@ def same_padding(
     (k,) = as_tuple(kernel_size, 1, "kernel_size")
     (d,) = as_tuple(dilation, 1, "dilation")
     (s,) = as_tuple(stride, 1, "stride")
-    if s == 1:
-        total = span(k, d) - 1
-    else:
-        if input_size is None:
-            raise ValueError("same_padding with stride > 1 needs input_size")
-        out = -(-input_size // s)
-        total = max((out - 1) * s + span(k, d) - input_size, 0)
-    return total // 2, total - total // 2
+    if s > 1 and input_size is None:
+        raise ValueError("same_padding with stride > 1 needs input_size")
+    return same_pad(k, d, s, input_size)
 
 
 class ReceptiveField(NamedTuple):

@@ -9,12 +9,14 @@ the same numbers, and prints the median of several repeats, GFLOP/s and the rati
   small CIFAR-like batch, against ``torch.nn.functional.conv2d``;
 * the backward pass (input and weight gradients) against torch autograd;
 * a 512x512 image and a 31x31 kernel by FFT, against ``scipy.signal.fftconvolve``;
+* a MobileNet depthwise layer (``groups == C_in``) by ``method="depthwise"``, and by the
+  grouped ``"gemm"`` it replaces, against ``torch.nn.functional.conv2d``;
 * ``method="loops"``, the textbook ``method="im2col"`` and ``method="gemm"`` on one
   small shape, to show what vectorising and then cache blocking buy;
 * the memory peak (``tracemalloc``) of conv2d on a (64, 3, 224, 224) float32 batch, beyond
   its input and output.
 
-``--device cuda`` instead times convlib's torch path (native and ``method="unfold"``)
+``--device cuda`` instead times convlib's torch path (native and ``method="im2col"``)
 against cuDNN with CUDA events.
 
 Timing on a shared machine: BLAS and torch both keep their worker threads spinning for
@@ -30,17 +32,17 @@ import argparse
 import contextlib
 import json
 import math
-import os
-import platform
 import statistics
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+
+from ._machine import Load, cores, load_end, load_start, machine_info
 
 __all__ = ["main", "machine_info"]
 
@@ -91,95 +93,6 @@ class Memory:
     limit_mb: float
     status: str
 
-
-@dataclass
-class Load:
-    """Share of the machine's CPU time used by other processes while the bench ran."""
-
-    others_percent: float | None
-    loadavg_start: tuple[float, float, float] | None
-    loadavg_end: tuple[float, float, float] | None = None
-    _start: tuple[float, float, float] | None = field(default=None, repr=False)
-
-
-# ----------------------------------------------------------------------------- machine
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def machine_info(threads: int) -> dict[str, Any]:
-    """CPU model, cores, library versions and the BLAS NumPy uses (via threadpoolctl).
-
-    >>> sorted(machine_info(1))[:3]
-    ['blas', 'cores', 'cpu']
-    """
-    info: dict[str, Any] = {
-        "cpu": _cpu_model(),
-        "cores": _cores(),
-        "threads": threads,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-    }
-    for name in ("scipy", "torch"):
-        with contextlib.suppress(ImportError):
-            info[name] = __import__(name).__version__
-    try:
-        from threadpoolctl import threadpool_info
-
-        blas = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-        # the folder of the library tells whose it is (numpy.libs, scipy.libs, ...)
-        info["blas"] = "; ".join(
-            f"{os.path.basename(os.path.dirname(p.get('filepath', '')))}: "
-            f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')}, "
-            f"{p.get('threading_layer')})" for p in blas
-        ) or "unknown"
-    except ImportError:
-        info["blas"] = "unknown (threadpoolctl not installed)"
-    return info
-
-
-def _busy_and_own() -> tuple[float, float, float] | None:
-    """(busy CPU seconds of the whole machine, this process's CPU seconds, wall time)."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [float(v) for v in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    tick = os.sysconf("SC_CLK_TCK")
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
-    return (sum(fields[:8]) - idle) / tick, time.process_time(), time.perf_counter()
-
-
-def _load_start() -> Load:
-    avg = os.getloadavg() if hasattr(os, "getloadavg") else None
-    return Load(None, avg, None, _busy_and_own())
-
-
-def _load_end(load: Load) -> Load:
-    end = _busy_and_own()
-    if load._start is not None and end is not None:
-        busy = end[0] - load._start[0]
-        own = end[1] - load._start[1]
-        wall = end[2] - load._start[2]
-        load.others_percent = max(0.0, 100.0 * (busy - own) / (wall * (os.cpu_count() or 1)))
-    load.loadavg_end = os.getloadavg() if hasattr(os, "getloadavg") else None
-    return load
 
 
 # ----------------------------------------------------------------------------- timing
@@ -274,19 +187,20 @@ def _cpu_cases(quick: bool = False) -> list[Case]:
     def arrays(x_shape, w_shape):
         return (rng.standard_normal(x_shape, dtype=f32), rng.standard_normal(w_shape, dtype=f32))
 
-    def forward_case(x_shape, w_shape, target, method="gemm"):
+    def forward_case(x_shape, w_shape, target, method="gemm", groups=1):
         x, w = arrays(x_shape, w_shape)
         xt, wt = torch.from_numpy(x), torch.from_numpy(w)
         out = (x_shape[2], x_shape[3])  # padding 1, k 3, stride 1 keeps the size
+        options = "padding=1" + (f" groups={groups}" if groups > 1 else "")
 
         def ref():
             with torch.no_grad():
-                return F.conv2d(xt, wt, padding=1).numpy()
+                return F.conv2d(xt, wt, padding=1, groups=groups).numpy()
 
         return Case(
-            name=f"conv2d {method}", shape=_describe(x_shape, w_shape, "padding=1"),
-            flops=_conv_flops(x_shape[0], x_shape[1], w_shape[0], w_shape[2:], out),
-            convlib=lambda: conv2d(x, w, padding=1, method=method),
+            name=f"conv2d {method}", shape=_describe(x_shape, w_shape, options),
+            flops=_conv_flops(x_shape[0], x_shape[1], w_shape[0], w_shape[2:], out, groups),
+            convlib=lambda: conv2d(x, w, padding=1, groups=groups, method=method),
             reference=ref, reference_name="torch F.conv2d", target=target,
             compare=_rel_error,
         )
@@ -314,7 +228,7 @@ def _cpu_cases(quick: bool = False) -> list[Case]:
     cases.append(Case(
         name="conv2d backward dx+dw", shape=_describe(*big, "padding=1"),
         flops=2 * _conv_flops(big[0][0], big[0][1], big[1][0], big[1][2:], big[0][2:]),
-        convlib=lambda: conv2d_backward(g, x, w, padding=1, bias=False)[:2],
+        convlib=lambda: conv2d_backward(g, x, w, padding=1, with_bias=False)[:2],
         reference=torch_backward, reference_name="torch autograd", target=0.3,
         compare=lambda a, b: max(_rel_error(a[0], b[0]), _rel_error(a[1], b[1])),
     ))
@@ -330,6 +244,11 @@ def _cpu_cases(quick: bool = False) -> list[Case]:
         reference=lambda: scipy.signal.fftconvolve(img[0, 0], flipped, mode="same"),
         reference_name="scipy fftconvolve", target=0.8, compare=_rel_error,
     ))
+
+    # a MobileNet depthwise layer: its own kernel, and the grouped gemm it replaces
+    dw = ((2, 8, 14, 14), (8, 1, 3, 3)) if quick else ((8, 144, 56, 56), (144, 1, 3, 3))
+    cases.append(forward_case(*dw, 0.3, method="depthwise", groups=dw[0][1]))
+    cases.append(forward_case(*dw, None, method="gemm", groups=dw[0][1]))
 
     for method in ("loops", "im2col", "gemm"):
         cases.append(forward_case(*tiny, None, method=method))
@@ -426,7 +345,7 @@ def _cuda_timer(fn: Callable[[], Any], repeat: int, min_block_s: float = 0.0) ->
 
 
 def _torch_cases(device: str, quick: bool = False) -> list[Case]:
-    """convlib's torch path (native, unfold) against ``F.conv2d`` on ``device``."""
+    """convlib's torch path (native, im2col) against ``F.conv2d`` on ``device``."""
     import torch
     import torch.nn.functional as F
 
@@ -444,7 +363,7 @@ def _torch_cases(device: str, quick: bool = False) -> list[Case]:
         x = torch.randn(x_shape, generator=gen).to(device)
         w = torch.randn(w_shape, generator=gen).to(device)
         flops = _conv_flops(x_shape[0], x_shape[1], w_shape[0], w_shape[2:], x_shape[2:])
-        for method in ("native", "unfold"):
+        for method in ("native", "im2col"):
             def mine(x=x, w=w, method=method):
                 with torch.no_grad():
                     return conv2d(x, w, padding=1, method=method)
@@ -538,7 +457,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--markdown", metavar="PATH",
                         help="also write the machine, command and tables as Markdown")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
-                        help="cuda: convlib's torch path (native, unfold) against cuDNN")
+                        help="cuda: convlib's torch path (native, im2col) against cuDNN")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for BLAS and torch (default: the cores available)")
     return parser
@@ -570,7 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.repeat is not None and args.repeat < 1:
         raise SystemExit("--repeat must be at least 1")
     repeat = args.repeat or (1 if args.quick else 9)
-    threads = args.threads or _cores()
+    threads = args.threads or cores()
     pause = _PAUSE_S / 10 if args.quick else _PAUSE_S
     min_block_s = 0.0 if args.quick else _MIN_BLOCK_S
     command = " ".join(["python -m convlib.bench", *_measuring_options(
@@ -595,7 +514,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with limits, contextlib.ExitStack() as restore:
         restore.callback(torch.set_num_threads, torch_threads)
         info = machine_info(threads)
-        load = _load_start()
+        load = load_start()
         memory = None
         if args.device == "cuda":
             info["gpu"] = (f"{torch.cuda.get_device_name()}, TF32 in cuDNN "
@@ -611,7 +530,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  min_block_s=min_block_s)
             print("[memory] conv2d peak under tracemalloc ...", file=sys.stderr, flush=True)
             memory = _memory_peak(args.quick)
-        load = _load_end(load)
+        load = load_end(load)
 
     header = _format_header(info, load, command, args.quick)
     table = _format_table(results)
@@ -629,6 +548,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                          f"{loops[r.shape].convlib_ms / r.convlib_ms:.0f}x slower."]
             if r.shape in gemm:
                 text += [f"Cache blocking: gemm takes {gemm[r.shape].convlib_ms:.3f} ms there."]
+        if r.name == "conv2d depthwise" and r.shape in gemm:
+            g = gemm[r.shape].convlib_ms
+            text += ["", f"Depthwise: on {r.shape}, the depthwise kernel takes "
+                         f"{r.convlib_ms:.2f} ms and the grouped gemm {g:.2f} ms "
+                         f"({g / r.convlib_ms:.2f}x)."]
     output = "\n".join(text)
     print(output)
 

@@ -28,13 +28,23 @@ numbers, like ``scipy.signal.correlate``):
     Pointwise products of real spectra (``scipy.fft.rfftn``), summed over input channels;
     dilation dilates the kernel, stride subsamples the result, zero padding is never
     written out (see ``_conv_fft``). Fast for large kernels.
+``"depthwise"``
+    Depthwise layers only (``groups == C_in``, one input channel per kernel): a
+    multiply-add per kernel tap over whole blocks of channels, no windows copied
+    (:mod:`convlib._depthwise`).
 ``"auto"``
-    :func:`choose_conv_method` picks ``"gemm"`` or ``"fft"`` from a cost estimate (the
-    textbook ``"im2col"`` and ``"loops"`` are never the faster).
+    Exactly what :func:`choose_conv_method` answers: ``"gemm"``, ``"fft"`` or
+    ``"depthwise"``, from a cost estimate (the textbook ``"im2col"`` and ``"loops"`` are
+    never the faster).
+
+The textbook methods (``"loops"``, ``"im2col"``) are written next to the book's formulas;
+the fast kernels (``"gemm"``, ``"fft"``, ``"depthwise"``) follow them, and share one
+thread policy, :func:`convlib._windows.run_chunks` (at most ``OMP_NUM_THREADS`` threads).
 
 Torch tensors (any device, autograd on) run ``torch.nn.functional.conv{1,2,3}d``
-(``method="auto"`` or ``"native"``), or ``method="unfold"``: the im2col algorithm in torch
-(``F.unfold`` + matmul for 2-D, ``Tensor.unfold`` windows for 1-D and 3-D).
+(``method="auto"`` or ``"native"``), or ``method="im2col"``: the same im2col algorithm in
+torch (``F.unfold`` + matmul for 2-D, ``Tensor.unfold`` windows for 1-D and 3-D). Its
+earlier name, ``method="unfold"``, is still accepted for tensors (deprecated).
 
 Like torch, every function also takes one unbatched sample, ``(C_in, *spatial)``, and then
 answers with ``(C_out, *out)``.
@@ -46,21 +56,26 @@ exactly as ``torch.nn.Conv2d`` does.
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import numpy as np
 import scipy.fft
 
 from . import _windows as W
-from ._backend import backend_of
+from ._backend import Array, backend_of
 from ._checks import ConvParams, check_batched, check_conv, check_method
+from ._conv_torch import conv_torch
+from ._depthwise import conv_depthwise, is_depthwise
 from .im2col import unfold
 from .padding import pad_spatial
 
 __all__ = ["conv1d", "conv2d", "conv3d", "choose_conv_method", "conv_nd_numpy"]
 
-NUMPY_METHODS = ("auto", "loops", "im2col", "gemm", "fft")
-TORCH_METHODS = ("auto", "native", "unfold")
+NUMPY_METHODS = ("auto", "loops", "im2col", "gemm", "fft", "depthwise")
+TORCH_METHODS = ("auto", "native", "im2col")
+# the earlier name of the torch im2col method, still accepted (deprecated)
+_TORCH_ALIASES = {"unfold": "im2col"}
 
 # Bytes of the gemm method's matrix of one chunk (whole images, or rows of one large image):
 # small enough to stay in the CPU caches while BLAS reads it, big enough that the
@@ -74,22 +89,24 @@ _FFT_CHUNK_BYTES = 64 * 2**20
 
 
 def conv1d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Array,
+    weight: Array,
+    bias: Array | None = None,
     stride: int | tuple[int] = 1,
     padding: int | tuple[int] | str = 0,
     dilation: int | tuple[int] = 1,
     groups: int = 1,
+    *,
     padding_mode: str = "zeros",
     method: str = "auto",
-) -> Any:
+) -> Array:
     """1-D convolution (cross-correlation) of ``input`` (N, C_in, L) with ``weight``
     (C_out, C_in/groups, k), like ``torch.nn.functional.conv1d``.
 
     ``padding`` is an int, a 1-tuple, ``"same"`` or ``"valid"``; ``padding_mode`` is
     ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``. ``method`` picks the
-    algorithm (see the module docstring). Returns an array of the input's kind and dtype,
+    algorithm (see the module docstring); it and ``padding_mode`` are keyword-only.
+    Returns an array of the input's kind and dtype,
     shape (N, C_out, L_out).
 
     >>> x = np.array([[[1., 2., 3., 4.]]])
@@ -103,22 +120,24 @@ def conv1d(
 
 
 def conv2d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Array,
+    weight: Array,
+    bias: Array | None = None,
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] | str = 0,
     dilation: int | tuple[int, int] = 1,
     groups: int = 1,
+    *,
     padding_mode: str = "zeros",
     method: str = "auto",
-) -> Any:
+) -> Array:
     """2-D convolution (cross-correlation) of ``input`` (N, C_in, H, W) with ``weight``
     (C_out, C_in/groups, kh, kw), like ``torch.nn.functional.conv2d``.
 
     ``padding`` is an int, a pair, ``"same"`` or ``"valid"``; ``padding_mode`` is
     ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``. ``method`` picks the
-    algorithm (see the module docstring). Returns an array of the input's kind and dtype,
+    algorithm (see the module docstring); it and ``padding_mode`` are keyword-only.
+    Returns an array of the input's kind and dtype,
     shape (N, C_out, H_out, W_out).
 
     >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
@@ -134,16 +153,17 @@ def conv2d(
 
 
 def conv3d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Array,
+    weight: Array,
+    bias: Array | None = None,
     stride: int | tuple[int, int, int] = 1,
     padding: int | tuple[int, int, int] | str = 0,
     dilation: int | tuple[int, int, int] = 1,
     groups: int = 1,
+    *,
     padding_mode: str = "zeros",
     method: str = "auto",
-) -> Any:
+) -> Array:
     """3-D convolution (cross-correlation) of ``input`` (N, C_in, D, H, W) with ``weight``
     (C_out, C_in/groups, kd, kh, kw), like ``torch.nn.functional.conv3d``.
 
@@ -161,22 +181,29 @@ def conv3d(
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, method, nd):
     kind = backend_of(input=input, weight=weight, bias=bias)
+    if kind == "torch":
+        method = _TORCH_ALIASES.get(method, method) if isinstance(method, str) else method
     check_method(method, TORCH_METHODS if kind == "torch" else NUMPY_METHODS, input)
     batched = check_batched(input, nd)
     x = input if batched else input[None]
     p = check_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, nd)
     if kind == "torch":
-        out = _conv_torch(x, weight, bias, p, method)
+        out = conv_torch(x, weight, bias, p, method)
     else:
         if method == "auto":
-            # depthwise (groups == C_in): its own kernel, see convlib._depthwise
-            from ._depthwise import depthwise_conv, is_depthwise
-            if p.padding_mode == "zeros" and is_depthwise(x.shape, weight.shape, p.groups):
-                out = depthwise_conv(x, weight, bias, p.stride, p.pad, p.dilation)
-                return out if batched else out[0]
             method = _choose(x.shape, weight.shape, p)
+        elif method == "depthwise":
+            _check_depthwise(x, weight, p)
         out = _conv_numpy(x, weight, bias, p, method)
     return out if batched else out[0]
+
+
+def _check_depthwise(x, w, p: ConvParams) -> None:
+    if not is_depthwise(x.shape, w.shape, p.groups):
+        raise ValueError(
+            f'method="depthwise" needs groups == C_in > 1 and weight (C_in * m, 1, *kernel), '
+            f"got groups={p.groups}, input {tuple(x.shape)} and weight {tuple(w.shape)}"
+        )
 
 
 # ----------------------------------------------------------------------------- NumPy
@@ -186,9 +213,9 @@ def _conv_numpy(x: np.ndarray, w: np.ndarray, b, p: ConvParams, method: str) -> 
     n = x.shape[0]
     out_spatial = W.window_counts(x.shape[2:], w.shape[2:], p.stride, p.dilation, p.pad)
     out = np.empty((n, w.shape[0], *out_spatial), dtype=x.dtype)
-    if method in ("gemm", "fft") and p.padding_mode == "zeros":
+    if method in ("gemm", "fft", "depthwise") and p.padding_mode == "zeros":
         # the zero padding is never written out as a padded copy of the batch
-        kernel = _conv_gemm if method == "gemm" else _conv_fft
+        kernel = _FAST[method]
         kernel(x, w, p.stride, p.dilation, p.groups, out, p.pad)
     else:
         chunk = max(n, 1)
@@ -222,14 +249,15 @@ def conv_nd_numpy(
     :func:`convlib.padding.pad_spatial`); ``weight`` is (C_out, C_in/groups, *kernel);
     ``stride`` and ``dilation`` are tuples of one int per spatial dimension. No bias, no
     argument checks: callers (``conv1d/2d/3d``, the backward pass) have validated the
-    shapes. ``method`` is ``"gemm"``, ``"im2col"``, ``"loops"`` or ``"fft"``. The result,
+    shapes. ``method`` is ``"gemm"``, ``"im2col"``, ``"loops"``, ``"fft"`` or
+    ``"depthwise"`` (for depthwise shapes only). The result,
     (N, C_out, *out), has ``x_padded``'s dtype and is written into ``out`` when given.
 
     >>> x = np.arange(5.0).reshape(1, 1, 5)
     >>> conv_nd_numpy(x, np.ones((1, 1, 2)), (2,), (1,))
     array([[[1., 5.]]])
     """
-    check_method(method, ("gemm", "im2col", "loops", "fft"), x_padded)
+    check_method(method, ("gemm", "im2col", "loops", "fft", "depthwise"), x_padded)
     nd = x_padded.ndim - 2
     out_spatial = W.window_counts(x_padded.shape[2:], weight.shape[2:], stride, dilation)
     if len(stride) != nd or len(dilation) != nd:
@@ -239,14 +267,7 @@ def conv_nd_numpy(
         out = np.empty(shape, dtype=x_padded.dtype)
     elif out.shape != shape:
         raise ValueError(f"out must have shape {shape}, got {out.shape}")
-    if method == "gemm":
-        _conv_gemm(x_padded, weight, stride, dilation, groups, out)
-    elif method == "im2col":
-        _conv_im2col(x_padded, weight, stride, dilation, groups, out)
-    elif method == "loops":
-        _conv_loops(x_padded, weight, stride, dilation, groups, out)
-    else:
-        _conv_fft(x_padded, weight, stride, dilation, groups, out)
+    _ALL[method](x_padded, weight, stride, dilation, groups, out)
     return out
 
 
@@ -429,6 +450,17 @@ def _conv_fft(x, w, stride, dilation, groups, out, pad=None):
         out[start : start + n] = y[keep]
 
 
+def _conv_depthwise(x, w, stride, dilation, groups, out, pad=None):
+    """One kernel per channel (``groups == C_in``): shifted multiply-adds, no windows
+    copied; see :mod:`convlib._depthwise`."""
+    conv_depthwise(x, w, stride, dilation, out, pad)
+
+
+# the methods that take the zero padding as an argument, and every method by name
+_FAST = {"gemm": _conv_gemm, "fft": _conv_fft, "depthwise": _conv_depthwise}
+_ALL = {"loops": _conv_loops, "im2col": _conv_im2col, **_FAST}
+
+
 def _rfftn(a: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...]) -> np.ndarray:
     """``scipy.fft.rfftn(a, shape, axes=axes)``, one axis at a time, last axis first.
 
@@ -448,38 +480,67 @@ def choose_conv_method(
     padding: int | tuple[int, ...] | str = 0,
     dilation: int | tuple[int, ...] = 1,
     groups: int = 1,
-) -> str:
-    """The NumPy method ``method="auto"`` uses for these arguments: ``"gemm"`` or ``"fft"``.
+    *,
+    padding_mode: str = "zeros",
+    measure: bool = False,
+) -> Any:
+    """The NumPy method ``method="auto"`` runs for these arguments: ``"gemm"``, ``"fft"``
+    or ``"depthwise"``.
 
-    Like ``scipy.signal.choose_conv_method``: it compares an estimate of the direct
-    (gemm) cost, proportional to the kernel size, with that of the FFT, proportional to
-    ``log`` of the input size, using constants measured on one CPU core, and answers the
-    cheaper. Large kernels go to the FFT; the 3x3 kernels of CNN layers with many channels
-    never do. The textbook ``"im2col"`` and ``"loops"`` are never the cheaper, so never
-    chosen. Shapes are all it needs, so ``input`` and ``weight`` may be arrays of any
-    kind, batched or not.
+    Like ``scipy.signal.choose_conv_method``: it compares an estimate of each fast
+    method's cost (gemm proportional to the kernel size, FFT to ``log`` of the input size,
+    the depthwise kernel to the taps times the output, for depthwise shapes only), using
+    constants measured on one CPU core, and answers the cheapest. Large kernels go to the
+    FFT; the 3x3 kernels of CNN layers with many channels never do; depthwise layers
+    (``groups == C_in``) go to :mod:`convlib._depthwise`. The textbook ``"im2col"`` and
+    ``"loops"`` are never the cheaper, so never chosen. Shapes are all the estimate needs,
+    so ``input`` and ``weight`` may be arrays of any kind, batched or not.
+
+    With ``measure=True`` (NumPy arrays only), as in scipy, each candidate runs once on
+    these arrays and the answer is ``(fastest, {method: seconds})``, measured on this
+    machine rather than estimated.
 
     >>> x = np.zeros((1, 1, 512, 512), dtype=np.float32)
     >>> choose_conv_method(x, np.zeros((1, 1, 31, 31), dtype=np.float32))
     'fft'
     >>> choose_conv_method(x, np.zeros((8, 1, 3, 3), dtype=np.float32), padding=1)
     'gemm'
+    >>> dw = np.zeros((1, 32, 56, 56), dtype=np.float32)
+    >>> choose_conv_method(dw, np.zeros((32, 1, 3, 3), dtype=np.float32), groups=32)
+    'depthwise'
+    >>> best, times = choose_conv_method(dw, np.zeros((32, 1, 3, 3), dtype=np.float32),
+    ...                                  groups=32, measure=True)
+    >>> sorted(times)
+    ['depthwise', 'fft', 'gemm']
     """
     nd = weight.ndim - 2
     x = input if check_batched(input, nd) else input[None]
-    p = check_conv(x, weight, None, stride, padding, dilation, groups, "zeros", nd)
-    return _choose(tuple(x.shape), tuple(weight.shape), p)
+    p = check_conv(x, weight, None, stride, padding, dilation, groups, padding_mode, nd)
+    if not measure:
+        return _choose(tuple(x.shape), tuple(weight.shape), p)
+    if backend_of(input=input, weight=weight) != "numpy":
+        raise TypeError("choose_conv_method(measure=True) times the NumPy methods: input "
+                        "and weight must be NumPy arrays")
+    times = {}
+    for method in _costs(tuple(x.shape), tuple(weight.shape), p):
+        start = time.perf_counter()
+        _conv_numpy(x, weight, None, p, method)
+        times[method] = time.perf_counter() - start
+    return min(times, key=times.__getitem__), times
 
 
 def _costs(x_shape, w_shape, p: ConvParams) -> dict[str, float]:
-    """Estimated seconds of each fast method, with constants measured on one x86 core
-    (float32).
+    """Estimated seconds of each fast method that applies, with constants measured on one
+    x86 core (float32).
 
     gemm: copying the matrix costs more per element when the contiguous runs (channels
     of a group, channels-last) are short, then the matmul runs near BLAS speed. FFT: the
-    transforms cost ``size * log2(size)`` per image and channel, the spectral products one
-    complex multiply-add per frequency, input channel and output channel; the transform
-    size is the one :func:`_conv_fft` uses.
+    transforms cost ``size * log2(size)`` per image and channel (plus a fixed few
+    microseconds per plane of a grouped layer's input and output, which dominates its
+    many small planes), the spectral products one complex multiply-add per frequency,
+    input channel and output channel; the transform size is the one :func:`_conv_fft`
+    uses. Depthwise (for depthwise shapes only): two
+    passes (multiply, add) over the output per tap, in cache.
     """
     n, c_in = x_shape[:2]
     c_out, c_g = w_shape[:2]
@@ -495,63 +556,20 @@ def _costs(x_shape, w_shape, p: ConvParams) -> dict[str, float]:
     else:
         lengths = [m + lo + hi for m, (lo, hi) in zip(spatial, p.pad)]
     size = math.prod(scipy.fft.next_fast_len(m, real=True) for m in lengths)
-    transforms = (n * c_in + c_out * c_g + n * c_out) * size * math.log2(max(size, 2))
+    planes = n * c_in + n * c_out  # the input's and the output's
+    transforms = (planes + c_out * c_g) * size * math.log2(max(size, 2))
     products = n * c_out * c_g * size
     fft = 1e-4 + transforms * 1.5e-10 + products * 7e-10
-    return {"gemm": gemm, "fft": fft}
+    if p.groups > 1:
+        # grouped layers have many small planes, and there a fixed cost per plane
+        # dominates (measured on depthwise layers: 10x the estimate without it)
+        fft += planes * 5e-6
+    costs = {"gemm": gemm, "fft": fft}
+    if is_depthwise(x_shape, w_shape, p.groups):
+        costs["depthwise"] = 2e-5 + macs * 0.4e-9
+    return costs
 
 
 def _choose(x_shape, w_shape, p: ConvParams) -> str:
     costs = _costs(x_shape, w_shape, p)
-    return min(costs, key=costs.get)
-
-
-# ----------------------------------------------------------------------------- torch
-
-
-def _conv_torch(x, w, b, p: ConvParams, method: str):
-    import torch.nn.functional as F
-
-    conv = (F.conv1d, F.conv2d, F.conv3d)[p.nd - 1]
-    if method in ("auto", "native"):
-        if p.padding_mode == "zeros" and p.symmetric:
-            padding = tuple(lo for lo, _ in p.pad)
-            return conv(x, w, b, p.stride, padding, p.dilation, p.groups)
-        # other modes, and the uneven "same" padding of even kernels: pad, then convolve
-        xp = pad_spatial(x, p.pad, p.padding_mode)
-        return conv(xp, w, b, p.stride, 0, p.dilation, p.groups)
-    return _conv_unfold(x, w, b, p)
-
-
-def _conv_unfold(x, w, b, p: ConvParams):
-    """im2col in torch: unfold the windows, then one (batched) matmul."""
-    import torch.nn.functional as F
-
-    xp = pad_spatial(x, p.pad, p.padding_mode)
-    kernel = tuple(w.shape[2:])
-    n, c_in = xp.shape[:2]
-    c_out, c_g = w.shape[:2]
-    out_spatial = W.window_counts(tuple(xp.shape[2:]), kernel, p.stride, p.dilation)
-    if p.nd == 2:
-        # (N, C_in * kh * kw, L), rows ordered (c, i, j)
-        cols = F.unfold(xp, kernel, dilation=p.dilation, stride=p.stride)
-    else:
-        cols = _unfold_nd_torch(xp, kernel, p.stride, p.dilation)
-    cols = cols.reshape(n, p.groups, c_g * math.prod(kernel), cols.shape[-1])
-    w_mat = w.reshape(p.groups, c_out // p.groups, -1)
-    out = (w_mat @ cols).reshape(n, c_out, *out_spatial)  # (N, groups, C_out/groups, L)
-    if b is not None:
-        out = out + b.reshape((1, -1) + (1,) * p.nd)
-    return out
-
-
-def _unfold_nd_torch(xp, kernel, stride, dilation):
-    """``F.unfold``'s layout (N, C * prod(kernel), L) for any number of spatial dims."""
-    nd = len(kernel)
-    win = xp
-    for i, (k, s, d) in enumerate(zip(kernel, stride, dilation)):
-        win = win.unfold(2 + i, d * (k - 1) + 1, s)  # appends the window axis
-    win = win[(..., *(slice(None, None, d) for d in dilation))]  # (N, C, *out, *kernel)
-    perm = (0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd))
-    n, c = xp.shape[:2]
-    return win.permute(perm).reshape(n, c * math.prod(kernel), math.prod(win.shape[2:2 + nd]))
+    return min(costs, key=costs.__getitem__)

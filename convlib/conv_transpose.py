@@ -21,30 +21,29 @@ Like torch, the functions also take one unbatched sample ``(C_in, *spatial)``.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from . import _windows as W
-from ._backend import backend_of
+from ._backend import Array, backend_of
 from ._checks import ConvParams, check_batched, check_conv_transpose
 
-__all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+__all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "transpose_add"]
 
 # bytes of the patch columns of one batch chunk
 _CHUNK_BYTES = 16 * 2**20
 
 
 def conv_transpose1d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Array,
+    weight: Array,
+    bias: Array | None = None,
     stride: int | tuple[int] = 1,
     padding: int | tuple[int] = 0,
     output_padding: int | tuple[int] = 0,
     groups: int = 1,
     dilation: int | tuple[int] = 1,
-) -> Any:
+) -> Array:
     """1-D transposed convolution of ``input`` (N, C_in, L) with ``weight``
     (C_in, C_out/groups, k), like ``torch.nn.functional.conv_transpose1d``.
 
@@ -58,15 +57,15 @@ def conv_transpose1d(
 
 
 def conv_transpose2d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Array,
+    weight: Array,
+    bias: Array | None = None,
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] = 0,
     output_padding: int | tuple[int, int] = 0,
     groups: int = 1,
     dilation: int | tuple[int, int] = 1,
-) -> Any:
+) -> Array:
     """2-D transposed convolution of ``input`` (N, C_in, H, W) with ``weight``
     (C_in, C_out/groups, kh, kw), like ``torch.nn.functional.conv_transpose2d``.
 
@@ -84,15 +83,15 @@ def conv_transpose2d(
 
 
 def conv_transpose3d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Array,
+    weight: Array,
+    bias: Array | None = None,
     stride: int | tuple[int, int, int] = 1,
     padding: int | tuple[int, int, int] = 0,
     output_padding: int | tuple[int, int, int] = 0,
     groups: int = 1,
     dilation: int | tuple[int, int, int] = 1,
-) -> Any:
+) -> Array:
     """3-D transposed convolution of ``input`` (N, C_in, D, H, W) with ``weight``
     (C_in, C_out/groups, kd, kh, kw), like ``torch.nn.functional.conv_transpose3d``.
 
@@ -121,13 +120,52 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     return out if batched else out[0]
 
 
+def transpose_add(
+    y: np.ndarray,
+    w: np.ndarray,
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    groups: int,
+    target: np.ndarray,
+    first: tuple[int, ...] | None = None,
+) -> None:
+    """Add ``T^T y`` onto ``target``: the transposed-convolution core, the one NumPy
+    implementation behind ``conv_transpose1d/2d/3d`` and the input gradient of
+    ``conv1d/2d/3d_backward``.
+
+    ``T`` is the convolution with weight ``w`` ``(C_y, C_t/groups, *kernel)`` from
+    ``target``'s ``C_t`` channels to ``y``'s ``C_y`` (``y`` is ``(n, C_y, *windows)``,
+    ``target`` ``(n, C_t, *size)``, its windows counted from ``first``). In the book's
+    notation, with ``δ = y``: input channel ``c`` of ``y`` sends ``w[c, o, u] * δ[n, c, i]``
+    to position ``s*i + d*u`` of target channel ``o``. Every pixel's channels times the
+    weight give its kernel-sized patches (one matmul per group), and col2im
+    (:func:`convlib._windows.fold_add`) adds the patches where their windows lie: a loop
+    over kernel taps only, no zeros inserted between the pixels.
+
+    >>> target = np.zeros((1, 1, 5))
+    >>> transpose_add(np.array([[[1., 2.]]]), np.array([[[1., 10., 100.]]]), (2,), (1,), 1,
+    ...               target)
+    >>> target.tolist()
+    [[[1.0, 10.0, 102.0, 20.0, 200.0]]]
+    """
+    n, c_y = y.shape[:2]
+    kernel = w.shape[2:]
+    c_g, out_g = c_y // groups, w.shape[1]
+    # (groups, C_t/groups * taps, C_y/groups): column c of group g maps one channel of y
+    # to its (o, u) patch
+    w_t = np.ascontiguousarray(
+        w.reshape(groups, c_g, out_g * math.prod(kernel)).transpose(0, 2, 1))
+    patches = np.matmul(w_t, y.reshape(n, groups, c_g, -1))  # (n, G, O_g * taps, L)
+    patches = patches.reshape(n, groups * out_g, *kernel, *y.shape[2:])
+    W.fold_add(target, patches, stride, dilation, first)
+
+
 def _conv_transpose_numpy(x: np.ndarray, w: np.ndarray, b, p: ConvParams,
                           out_pad: tuple[int, ...]) -> np.ndarray:
     n_batch, c_in = x.shape[:2]
     spatial = x.shape[2:]
     kernel = w.shape[2:]
-    groups = p.groups
-    c_g, out_g = c_in // groups, w.shape[1]
+    out_g = w.shape[1]
     pads = tuple(lo for lo, _ in p.pad)
     out_spatial = tuple(
         W.transposed_size(n, k, s, q, d, op)
@@ -140,18 +178,14 @@ def _conv_transpose_numpy(x: np.ndarray, w: np.ndarray, b, p: ConvParams,
         for n, s, d, k, q, o in zip(spatial, p.stride, p.dilation, kernel, pads, out_spatial)
     )
     crop = (slice(None), slice(None)) + tuple(slice(q, q + o) for q, o in zip(pads, out_spatial))
-    # (groups, C_out/groups * taps, C_in/groups): column c of group g maps an input
-    # channel's value to its (o, kernel) patch
-    w_t = w.reshape(groups, c_g, out_g * math.prod(kernel)).transpose(0, 2, 1)
-    out = np.empty((n_batch, out_g * groups, *out_spatial), dtype=x.dtype)
-    per_image = w[0].size * groups * math.prod(spatial) * x.itemsize
+    out = np.empty((n_batch, out_g * p.groups, *out_spatial), dtype=x.dtype)
+    per_image = w[0].size * p.groups * math.prod(spatial) * x.itemsize
     chunk, _ = W.plan_chunks(n_batch, 1, per_image, _CHUNK_BYTES)
     for start in range(0, n_batch, chunk):
         xc = x[start : start + chunk]
-        n = xc.shape[0]
-        patches = np.matmul(w_t, xc.reshape(n, groups, c_g, -1))  # (n, G, O_g * taps, L)
-        patches = patches.reshape(n, groups * out_g, *kernel, *spatial)
-        out[start : start + n] = W.fold(patches, full, p.stride, p.dilation)[crop]
+        uncropped = np.zeros((xc.shape[0], out_g * p.groups, *full), dtype=x.dtype)
+        transpose_add(xc, w, p.stride, p.dilation, p.groups, uncropped)
+        out[start : start + xc.shape[0]] = uncropped[crop]
     if b is not None:
         out += b.reshape((1, -1) + (1,) * p.nd)
     return out

@@ -49,16 +49,16 @@ def im2col(
     """
     kind = backend_of(x=x)
     batched = _check_image(x, "x")
-    kernel, stride, padding, dilation = _pairs(kernel_size, stride, padding, dilation)
+    kernel, strides, pads, dilations = _pairs(kernel_size, stride, padding, dilation)
     spatial = tuple(x.shape[-2:])
-    _windows_count(spatial, kernel, stride, padding, dilation, x)
+    _windows_count(spatial, kernel, strides, pads, dilations, x)
     if kind == "torch":
         import torch.nn.functional as F
 
-        return F.unfold(x, kernel, dilation=dilation, padding=padding, stride=stride)
+        return F.unfold(x, kernel, dilation=dilations, padding=pads, stride=strides)
     xb = x if batched else x[None]
-    xp = np.pad(xb, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
-    cols = unfold(xp, kernel, stride, dilation)
+    xp = np.pad(xb, ((0, 0), (0, 0)) + tuple((p, p) for p in pads))
+    cols = unfold(xp, kernel, strides, dilations)
     return cols if batched else cols[0]
 
 
@@ -90,26 +90,27 @@ def col2im(
         )
     batched = cols.ndim == 3
     size = as_tuple(output_size, 2, "output_size")
-    kernel, stride, padding, dilation = _pairs(kernel_size, stride, padding, dilation)
-    windows = _windows_count(size, kernel, stride, padding, dilation, cols)
+    kernel, strides, pads, dilations = _pairs(kernel_size, stride, padding, dilation)
+    windows = _windows_count(size, kernel, strides, pads, dilations, cols)
     taps = kernel[0] * kernel[1]
     rows, length = cols.shape[-2:]
     if rows % taps or length != windows[0] * windows[1]:
         raise ValueError(
             f"cols of shape {tuple(cols.shape)} does not fit output_size {size} with "
-            f"kernel_size {kernel}, stride {stride}, padding {padding} and dilation "
-            f"{dilation}: expected C*{taps} rows and {windows[0] * windows[1]} columns "
+            f"kernel_size {kernel}, stride {strides}, padding {pads} and dilation "
+            f"{dilations}: expected C*{taps} rows and {windows[0] * windows[1]} columns "
             f"({windows[0]}x{windows[1]} windows)"
         )
     if kind == "torch":
         import torch.nn.functional as F
 
-        return F.fold(cols, size, kernel, dilation=dilation, padding=padding, stride=stride)
+        return F.fold(cols, size, kernel, dilation=dilations, padding=pads, stride=strides)
     cb = cols if batched else cols[None]
     n, c = cb.shape[0], rows // taps
-    padded = tuple(s + 2 * p for s, p in zip(size, padding))
-    img = W.fold(cb.reshape(n, c, *kernel, *windows), padded, stride, dilation)
-    img = img[(..., *(slice(p, p + s) for p, s in zip(padding, size)))]
+    padded = tuple(s + 2 * p for s, p in zip(size, pads))
+    img = W.fold(cb.reshape(n, c, *kernel, *windows), padded, strides, dilations)
+    inside: tuple[Any, ...] = (..., *(slice(p, p + s) for p, s in zip(pads, size)))
+    img = img[inside]
     return img if batched else img[0]
 
 
@@ -207,7 +208,7 @@ def _pairs(kernel_size, stride, padding, dilation):
     )
 
 
-def _windows_count(size, kernel, stride, padding, dilation, x) -> tuple[int, int]:
+def _windows_count(size, kernel, stride, padding, dilation, x) -> tuple[int, ...]:
     pads = tuple((p, p) for p in padding)
     check_kernel_fits(size, kernel, dilation, pads, f"kernel_size {kernel}", describe(x))
     return W.window_counts(size, kernel, stride, dilation, pads)

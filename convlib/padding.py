@@ -4,27 +4,54 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from ._backend import backend_of, describe
 
-__all__ = ["pad", "pad_spatial"]
+__all__ = ["pad", "pad_spatial", "numpy_mode", "pad_limit"]
 
-_NUMPY_MODES = {
+NumpyPadMode = Literal["constant", "reflect", "edge", "wrap"]
+
+_NUMPY_MODES: dict[str, NumpyPadMode] = {
     "constant": "constant",
     "reflect": "reflect",
     "replicate": "edge",
     "circular": "wrap",
 }
-# conv's padding_mode names the same operations differently
-_CONV_TO_PAD_MODE = {
+# conv's padding_mode names the same operations differently (the one table of both names)
+CONV_TO_PAD_MODE = {
     "zeros": "constant",
     "reflect": "reflect",
     "replicate": "replicate",
     "circular": "circular",
 }
+
+
+def pad_limit(mode: str, size: int) -> int | None:
+    """The most ``mode`` may pad either side of a dimension of ``size``: ``reflect``
+    mirrors without repeating the edge (``size - 1``), ``circular`` wraps around once
+    (``size``); ``replicate`` and zeros have no limit (None). Used by :func:`pad` and by
+    the convolutions' ``padding_mode``.
+
+    >>> pad_limit("reflect", 4), pad_limit("circular", 4), pad_limit("replicate", 4)
+    (3, 4, None)
+    """
+    if mode == "reflect":
+        return size - 1
+    if mode == "circular":
+        return size
+    return None
+
+
+def numpy_mode(padding_mode: str) -> NumpyPadMode:
+    """``np.pad``'s name for a convolution's ``padding_mode`` (one table for both names).
+
+    >>> numpy_mode("replicate"), numpy_mode("circular"), numpy_mode("zeros")
+    ('edge', 'wrap', 'constant')
+    """
+    return _NUMPY_MODES[CONV_TO_PAD_MODE[padding_mode]]
 
 
 def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Any:
@@ -129,12 +156,13 @@ def _check_amounts(mode: str, lo: int, hi: int, size: int, dim: int, pad, shape)
             f"pad {pad} crops {-min(lo, 0) - min(hi, 0)} elements from dimension {dim} of "
             f"input shape {tuple(shape)}, which has only {size}"
         )
-    if mode == "reflect" and max(lo, hi) > 0 and max(lo, hi) >= size:
+    limit = pad_limit(mode, size if mode == "reflect" else cropped)
+    if mode == "reflect" and max(lo, hi) > 0 and limit is not None and max(lo, hi) > limit:
         raise ValueError(
             f"reflect padding of {max(lo, hi)} needs dimension {dim} larger than that; "
             f"input has shape {tuple(shape)}"
         )
-    if mode == "circular" and max(lo, hi) > cropped:
+    if mode == "circular" and limit is not None and max(lo, hi) > limit:
         raise ValueError(
             f"circular padding of {max(lo, hi)} needs dimension {dim} at least that large "
             f"after cropping ({cropped} of {size} left by pad {pad}); input has shape "
@@ -154,4 +182,4 @@ def pad_spatial(x: Any, pairs: Sequence[tuple[int, int]], padding_mode: str = "z
     if all(lo == 0 and hi == 0 for lo, hi in pairs):
         return x
     flat = [amount for lo, hi in reversed(list(pairs)) for amount in (lo, hi)]
-    return pad(x, flat, mode=_CONV_TO_PAD_MODE[padding_mode])
+    return pad(x, flat, mode=CONV_TO_PAD_MODE[padding_mode])

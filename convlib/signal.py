@@ -22,14 +22,17 @@ which makes the operation commutative and associative. The three modes of
     error.
 
 Inputs are array_like (lists are fine), of integer, float or complex dtype; the result
-has ``np.result_type(in1, in2)``, like scipy (integer inputs give integers; in
+has ``np.result_type(in1, in2)``, like scipy, and is computed in that type (a float32
+and a float64 input give a float64 result with float64 accuracy; integer inputs give
+integers; in
 correlation the complex ``in2`` is conjugated, as ``scipy.signal.correlate`` does, also in
 the one case where ``scipy.signal.correlate2d`` does not: "valid" mode with swapped
 inputs). ``method="direct"`` loops over the
 elements of the smaller array, adding a shifted copy of the larger one each time (exact
 for integers); ``method="fft"`` multiplies spectra (``scipy.fft``), rounding back for
-integers; ``method="auto"`` picks the cheaper, and stays direct for integers whose
-products could exceed float64's exact range.
+integers; ``method="auto"`` makes ``scipy.signal.choose_conv_method``'s choice (direct
+for small inputs), and stays direct for integers whose products could exceed float64's
+exact range.
 
 These functions are NumPy only, by design: torch tensors raise ``TypeError`` pointing to
 ``convlib.conv1d``/``convlib.conv2d``, the framework-shaped (N, C, ...) operations.
@@ -38,7 +41,6 @@ Empty inputs raise ``ValueError`` (scipy returns an empty array).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -101,17 +103,20 @@ def _fft_is_exact(a: np.ndarray, b: np.ndarray) -> bool:
     return bound < 2.0**50
 
 
-def _choose(a: np.ndarray, b: np.ndarray) -> str:
-    """``"direct"`` or ``"fft"`` from a rough cost model (both give the same numbers)."""
+def _choose(a: np.ndarray, b: np.ndarray, mode: str = "full") -> str:
+    """``"direct"`` or ``"fft"`` (both give the same numbers): scipy's choice.
+
+    Integers whose products could exceed float64's exact range stay direct; otherwise
+    the answer is ``scipy.signal.choose_conv_method``'s, whose cost model (measured by
+    scipy) keeps small inputs direct, so ``method="auto"`` runs what scipy runs.
+    """
     if not _fft_is_exact(a, b):
         return "direct"
-    small, large = sorted((a.size, b.size))
-    # direct: one pass over the large array per element of the small one, plus Python
-    # overhead per pass (about as much as touching a few thousand elements)
-    direct = small * (large + 4000)
-    n = math.prod(m + k - 1 for m, k in zip(a.shape, b.shape))
-    fft = 12 * n * max(math.log2(n), 1) + 20000
-    return "fft" if fft < direct else "direct"
+    from scipy.signal import choose_conv_method
+
+    if mode == "valid" and all(m <= n for m, n in zip(a.shape, b.shape)):
+        a, b = b, a  # scipy swaps the inputs of "valid" before it chooses
+    return choose_conv_method(a, b, mode=mode)
 
 
 def _full_direct(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -128,7 +133,12 @@ def _full_direct(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 
 def _full_fft(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Full convolution as a product of spectra, zero-padded to a fast length."""
+    """Full convolution as a product of spectra, zero-padded to a fast length, computed
+    in the result's precision: float32 with float64 is transformed in float64 (integers
+    too), so a float64 result carries float64 accuracy."""
+    work = dtype if dtype.kind in "fc" else np.dtype(np.float64)
+    a = a.astype(work, copy=False)
+    b = b.astype(work, copy=False)
     shape = tuple(m + k - 1 for m, k in zip(a.shape, b.shape))
     axes = tuple(range(a.ndim))
     if dtype.kind == "c":
@@ -154,7 +164,7 @@ def _convolve(
     _check_mode(mode, a, b, name)
     dtype = np.result_type(a, b)
     if method == "auto":
-        method = _choose(a, b)
+        method = _choose(a, b, mode)
     full = _full_direct(a, b, dtype) if method == "direct" else _full_fft(a, b, dtype)
     if mode == "full":
         return full

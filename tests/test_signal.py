@@ -109,12 +109,71 @@ def test_auto_picks_fft_for_large_kernels_and_direct_for_small_ones():
     rng = np.random.default_rng(0)
     image, big, small = rng.normal(size=(64, 64)), rng.normal(size=(15, 15)), np.ones((3, 3))
     assert S._choose(image, big) == "fft"
-    assert S._choose(image, small) == "direct"
+    assert S._choose(image[:8, :8], small) == "direct"
     np.testing.assert_allclose(S.convolve2d(image, big, method="auto"),
                                S.convolve2d(image, big, method="direct"), rtol=1e-10, atol=1e-10)
     # integers too large for exact float64 products never go through the FFT
     huge = np.full((64, 64), 2**40, dtype=np.int64)
     assert S._choose(huge, big.astype(np.int64) + 2**20) == "direct"
+
+
+FLOATS = ("float32", "float64", "complex64", "complex128", "int64")  # one of them inexact
+
+
+def _accuracy_bound(a, b, dtype):
+    """A bound on the rounding error of any correct method, from the data: a few units
+    of the result type's precision times the largest sum of |products|."""
+    scale = float(np.abs(a).sum()) * float(np.abs(b).max())
+    return 64 * np.finfo(dtype).eps * max(scale, 1.0)
+
+
+@pytest.mark.parametrize("op", ["correlate", "convolve"])
+@pytest.mark.parametrize("nd", [1, 2])
+@settings(max_examples=examples(150), **SETTINGS)
+@given(data=st.data())
+def test_mixed_dtypes_have_the_result_types_accuracy(op, nd, data):
+    """float32 with float64 (and complex, and integers with floats): computed in the result
+    type by every method, to its precision, against scipy.signal's exact direct sum; and
+    ``auto`` makes scipy's choice."""
+    top = 40 if nd == 1 else 12
+    s1 = tuple(data.draw(st.integers(1, top)) for _ in range(nd))
+    s2 = tuple(data.draw(st.integers(1, top)) for _ in range(nd))
+    mode = data.draw(st.sampled_from(("full", "same")))
+    d1, d2 = data.draw(st.sampled_from(FLOATS)), data.draw(st.sampled_from(FLOATS[:4]))
+    if data.draw(st.booleans()):
+        d1, d2 = d2, d1
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    a, b = make(s1, d1, rng), make(s2, d2, rng)
+    dtype = np.result_type(a, b)
+    # scipy's direct sum computes in the result type: the reference
+    expected = getattr(scipy.signal, op)(a.astype(dtype), b.astype(dtype), mode,
+                                         method="direct")
+    ours = OURS[op, 1][0] if nd == 1 else getattr(S, f"{op}2d")
+    if nd == 2 and op == "correlate":  # correlate2d centres "same" like scipy's correlate2d
+        expected = scipy.signal.correlate2d(a.astype(dtype), b.astype(dtype), mode)
+    tol = _accuracy_bound(a, b, dtype)
+    for method in METHODS:
+        got = ours(a, b, mode, method)
+        assert got.dtype == dtype, (method, got.dtype, dtype)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=tol, err_msg=method)
+    assert S._choose(a, b, mode) == scipy.signal.choose_conv_method(a, b, mode=mode)
+
+
+def test_float32_with_float64_is_float64_exact():
+    """The issue's case: one float32 and one float64 input give float64 accuracy."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(40, 40)).astype(np.float32)
+    b = rng.normal(size=(9, 9))
+    exact = scipy.signal.convolve(a.astype(np.float64), b, method="direct")
+    got = S.convolve2d(a, b, "full", method="fft")
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, exact, rtol=0, atol=1e-12)
+
+
+def test_auto_is_direct_for_small_inputs_as_in_scipy():
+    a, b = np.ones((4, 4), np.float32), np.ones((7, 5))
+    assert scipy.signal.choose_conv_method(a, b) == "direct"
+    assert S._choose(a, b) == "direct"
 
 
 def test_integer_results_are_exact_and_keep_their_dtype():

@@ -16,7 +16,7 @@ import convlib
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 NUMPY_METHODS = ("loops", "im2col", "gemm", "fft", "auto")
-TORCH_METHODS = ("native", "unfold", "auto")
+TORCH_METHODS = ("native", "im2col", "auto")
 
 
 def _both(x):

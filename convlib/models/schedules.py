@@ -18,9 +18,15 @@ __all__ = ["constant", "step_decay", "cosine", "one_cycle", "lr_range"]
 Schedule = Callable[[int, int], float]
 
 
+def _warm_steps(total: int, warmup: float) -> int:
+    """The number of warm-up steps: the ``warmup`` fraction of ``total``, at least one if
+    there is a warm-up at all."""
+    return max(1, round(warmup * total)) if warmup > 0 else 0
+
+
 def _warm(step: int, total: int, warmup: float) -> float | None:
     """Linear warm-up from ``1/n`` to 1 over the first ``warmup`` fraction of steps."""
-    n = round(warmup * total)
+    n = _warm_steps(total, warmup)
     if step < n:
         return (step + 1) / n
     return None
@@ -54,18 +60,29 @@ def step_decay(milestones: tuple[float, ...] = (0.5, 0.75), gamma: float = 0.1,
     return schedule
 
 
-def cosine(warmup: float = 0.0) -> Schedule:
+def cosine(warmup: float = 0.0, *, zero_at: str = "last") -> Schedule:
     """Half a cosine from 1 to 0 over the steps after the warm-up.
 
-    >>> cosine()(0, 10), cosine()(10, 10)
+    ``zero_at="last"``: the factor reaches 0 at the last step, ``total - 1``.
+    ``zero_at="total"``: the cosine's zero falls one step later, at ``total``, so the
+    last step still learns a little (the schedule of the fine-tuning runs in
+    :mod:`convlib.transfer.realnet`, kept for their committed results).
+
+    >>> cosine()(0, 10), cosine()(9, 10)
     (1.0, 0.0)
+    >>> round(cosine(zero_at="total")(9, 10), 4)
+    0.0245
     """
+    if zero_at not in ("last", "total"):
+        raise ValueError(f"zero_at must be 'last' or 'total', got {zero_at!r}")
+    last = 1 if zero_at == "last" else 0
+
     def schedule(step: int, total: int) -> float:
         w = _warm(step, total, warmup)
         if w is not None:
             return w
-        n = round(warmup * total)
-        t = (step - n) / max(total - 1 - n, 1)
+        n = _warm_steps(total, warmup)
+        t = (step - n) / max(total - last - n, 1)
         return 0.5 * (1 + math.cos(math.pi * min(t, 1.0)))
     return schedule
 

@@ -52,7 +52,6 @@ import hashlib
 import io
 import math
 import os
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -63,6 +62,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._machine import cpu_model
 from ..models import DigitsCNN, evaluate, make_loader, train
 from ..teaching.data import digits
 
@@ -323,16 +323,6 @@ def pretrain(
     return model
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 #: Environment variables that choose other SIMD kernels in torch's libraries (ATen, oneDNN,
 #: MKL) on the same CPU: a run made with one of them set is not "this machine" for
 #: :func:`check_against`, although the CPU's name is the same.
@@ -354,7 +344,7 @@ def provenance() -> dict[str, str]:
     found = {
         "torch": str(torch.__version__),
         "numpy": np.__version__,
-        "cpu": _cpu_name(),
+        "cpu": cpu_model(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
     }
     kernel_env = " ".join(f"{k}={os.environ[k]}" for k in KERNEL_VARIABLES if os.environ.get(k))

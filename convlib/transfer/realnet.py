@@ -41,7 +41,6 @@ import argparse
 import contextlib
 import copy
 import csv
-import math
 import sys
 import time
 from dataclasses import asdict, dataclass, fields
@@ -54,6 +53,7 @@ from torch import nn
 
 from ..models.efficientnet import STAGES, EfficientNetLite0, efficientnet_lite0
 from ..models.lora import apply_lora
+from ..models.schedules import cosine
 from ..models.training import one_thread
 from ..teaching.photos import IMAGENET_MEAN, IMAGENET_STD, lfw_faces
 
@@ -207,11 +207,13 @@ def build(strategy: str, n_classes: int = 2, lr: float = 1e-3, seed: int = 0,
 
 
 def warmup_cosine(step: int, steps: int, warmup: float = 0.1) -> float:
-    """Learning-rate factor: linear warm-up over ``warmup * steps``, then cosine to 0."""
-    w = max(1, round(warmup * steps))
-    if step < w:
-        return (step + 1) / w
-    return 0.5 * (1 + math.cos(math.pi * (step - w) / max(1, steps - w)))
+    """Learning-rate factor: linear warm-up over ``warmup * steps``, then cosine to 0 at
+    step ``steps`` (:func:`convlib.models.schedules.cosine` with ``zero_at="total"``).
+
+    >>> [round(warmup_cosine(s, 20), 3) for s in (0, 1, 2, 19)]
+    [0.5, 1.0, 1.0, 0.008]
+    """
+    return cosine(warmup, zero_at="total")(step, steps)
 
 
 @torch.no_grad()
