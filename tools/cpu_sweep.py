@@ -10,7 +10,7 @@ use, so a printed digit that depends on the CPU shows up here as a failing cell.
 
     python tools/cpu_sweep.py                     every profile, unit tests and notebooks
     python tools/cpu_sweep.py --only notebooks    notebooks only
-    python tools/cpu_sweep.py --profile avx2 compat chapters/10_deep_networks.ipynb
+    python tools/cpu_sweep.py chapters/10_deep_networks.ipynb --profile avx2 compat
 
 ``make sweep`` runs the first. Each run's whole pytest output is kept in
 ``_build/sweep/PROFILE-SUITE.log``, for the diffs of the cells that failed.
