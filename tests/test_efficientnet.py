@@ -244,6 +244,8 @@ def test_realnet_committed_table_is_complete():
     runs = rn.read_csv()
     for b in rn.BUDGETS:
         for s in rn.STRATEGIES:
+            if s == "full" and b not in rn.COMMITTED_FULL_BUDGETS:
+                continue
             assert [r.seed for r in rn.select(runs, task="lfw", budget=b, strategy=s)] == list(
                 rn.SPLITS), (b, s)
     for v in rn.VARIANTS:

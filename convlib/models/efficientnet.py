@@ -173,7 +173,8 @@ def stem_statistics(model: EfficientNetLite0, x: torch.Tensor) -> dict[str, floa
 
     Per output channel of the stem convolution (channels whose running variance is below
     ``1e-6`` are left out): ``var_ratio``, the median of batch variance / running
-    variance, and ``mean_shift``, the median of |batch mean - running mean| / running std.
+    variance, and ``mean_shift``, the median of the distance between the batch mean and
+    the running mean, in running standard deviations.
 
     >>> s = stem_statistics(efficientnet_lite0(), torch.zeros(1, 3, 32, 32))
     >>> sorted(s)

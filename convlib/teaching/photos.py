@@ -5,7 +5,7 @@ Nothing is downloaded: the photographs come with scikit-image (``skimage.data``)
 whose compiled operators do not load still gives the names).
 
 * :func:`photo` -- ``"chelsea"`` (a cat), ``"coffee"`` (a cup), ``"camera"`` (a
-  photographer with a tripod, grey), and the :data:`MORE_PHOTOS` used to measure input
+  photographer with a tripod, grey), and the ``MORE_PHOTOS`` used to measure input
   statistics, as ``(H, W, 3)`` uint8;
 * :func:`imagenet_preprocess` -- resize the shorter side and cut out the centre (what
   evaluation pipelines do), scale to [0, 1] and normalise: by default as EfficientNet-Lite
@@ -51,7 +51,7 @@ def photo(name: str) -> np.ndarray:
 
 def normalise(x: np.ndarray, norm: str = "lite", axis: int = -1) -> np.ndarray:
     """Pixels in [0, 1] -> network input: ``(x - mean) / std`` per channel, with the
-    channel along ``axis``, for the ``norm`` of :data:`NORMS`.
+    channel along ``axis``, for the ``norm`` of ``NORMS``.
 
     >>> float(normalise(np.array([0.0, 0.5, 1.0]), "lite", axis=0)[2])
     1.0
