@@ -44,8 +44,8 @@ The committed table holds ``full`` at the budgets :data:`COMMITTED_FULL_BUDGETS`
 (it was not run at one label per class, for lack of CPU time); ``--strategies full
 --budgets 1`` adds it.
 
-``python -m convlib.transfer.realnet`` runs everything (about 25 minutes of CPU time on
-one idle core) and writes ``convlib/transfer/checkpoints/realnet_results.csv``; ``--part``,
+``python -m convlib.transfer.realnet`` runs everything (about a quarter of an hour of
+CPU time on one core) and writes ``convlib/transfer/checkpoints/realnet_results.csv``; ``--part``,
 ``--budgets``, ``--strategies`` and ``--variants`` run pieces (in parallel, say) whose
 rows, concatenated, are the same.
 """
