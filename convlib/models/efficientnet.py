@@ -28,7 +28,7 @@ from torch import nn
 from .efficientnet_numpy import same_padding
 
 __all__ = ["STAGES", "same_padding", "Conv2dSame", "MBConvBlock", "EfficientNetLite0",
-           "efficientnet_lite0", "weights_path", "layers"]
+           "efficientnet_lite0", "weights_path", "layers", "stem_statistics"]
 
 # (repeats, kernel, stride of the first block, expansion, channels out) per stage
 STAGES = [(1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
@@ -162,3 +162,30 @@ def layers(model: EfficientNetLite0, size: int = 224) -> list[dict]:
         rows.append({"name": name, "kind": kind, "stage": stage, "in": in_shape,
                      "out": out_shape, "params": count_parameters(m), "macs": macs})
     return rows
+
+
+@torch.no_grad()
+def stem_statistics(model: EfficientNetLite0, x: torch.Tensor) -> dict[str, float]:
+    """How the stem's batch norm sees a batch ``x``: its batch statistics against the
+    running statistics it stored in training. A check on the input preprocessing: the
+    running mean and variance describe the training inputs as the network saw them, so a
+    batch prepared the same way gives a variance ratio near 1.
+
+    Per output channel of the stem convolution (channels whose running variance is below
+    ``1e-6`` are left out): ``var_ratio``, the median of batch variance / running
+    variance, and ``mean_shift``, the median of the distance between the batch mean and
+    the running mean, in running standard deviations.
+
+    >>> s = stem_statistics(efficientnet_lite0(), torch.zeros(1, 3, 32, 32))
+    >>> sorted(s)
+    ['mean_shift', 'var_ratio']
+    """
+    if x.ndim != 4 or x.shape[1] != 3:
+        raise ValueError(f"x must have shape (N, 3, H, W), got {tuple(x.shape)}")
+    y = model._conv_stem(x)
+    bn = model._bn0
+    keep = bn.running_var > 1e-6
+    var = y.var(dim=(0, 2, 3), unbiased=False)[keep]
+    shift = (y.mean(dim=(0, 2, 3)) - bn.running_mean)[keep].abs() / bn.running_var[keep].sqrt()
+    return {"var_ratio": (var / bn.running_var[keep]).median().item(),
+            "mean_shift": shift.median().item()}

@@ -5,9 +5,12 @@ Nothing is downloaded: the photographs come with scikit-image (``skimage.data``)
 whose compiled operators do not load still gives the names).
 
 * :func:`photo` -- ``"chelsea"`` (a cat), ``"coffee"`` (a cup), ``"camera"`` (a
-  photographer with a tripod, grey) as ``(H, W, 3)`` uint8;
-* :func:`imagenet_preprocess` -- resize, scale to [0, 1], normalise with
-  the ImageNet mean and std: the input the network was trained on;
+  photographer with a tripod, grey), and the ``MORE_PHOTOS`` used to measure input
+  statistics, as ``(H, W, 3)`` uint8;
+* :func:`imagenet_preprocess` -- resize the shorter side and cut out the centre (what
+  evaluation pipelines do), scale to [0, 1] and normalise: by default as EfficientNet-Lite
+  was trained, ``(x - 0.5) / 0.5`` (TensorFlow's ``(x - 127) / 128`` on bytes), with
+  ``norm="imagenet"`` by the ImageNet mean and std that most torchvision models expect;
 * :func:`imagenet_classes` -- the 1000 class names, in the order of the logits;
 * :func:`lfw_faces` -- scikit-image's ``lfw_subset``: 100 face crops and 100 non-face
   crops of real photographs, 25x25 grey, with labels (1 = face).
@@ -22,35 +25,63 @@ import os
 
 import numpy as np
 
-__all__ = ["PHOTOS", "IMAGENET_MEAN", "IMAGENET_STD", "photo", "imagenet_preprocess",
-           "imagenet_classes", "lfw_faces", "top_k"]
+__all__ = ["PHOTOS", "MORE_PHOTOS", "IMAGENET_MEAN", "IMAGENET_STD", "NORMS", "photo",
+           "normalise", "imagenet_preprocess", "imagenet_classes", "lfw_faces", "top_k"]
 
 PHOTOS = ("chelsea", "coffee", "camera")
+MORE_PHOTOS = ("astronaut", "rocket", "clock")  # with PHOTOS: six everyday photographs
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+# per-channel (mean, std) applied to pixels in [0, 1]; "lite": EfficientNet-Lite's own
+# (tensorflow/tpu, models/official/efficientnet/lite: MEAN_RGB 127, STDDEV_RGB 128)
+NORMS = {"lite": (np.float32(0.5), np.float32(0.5)),
+         "imagenet": (IMAGENET_MEAN, IMAGENET_STD),
+         "none": (np.float32(0.0), np.float32(1.0))}
 
 
 def photo(name: str) -> np.ndarray:
     """A scikit-image photograph as ``(H, W, 3)`` uint8 (grey images repeated to RGB)."""
-    if name not in PHOTOS:
-        raise ValueError(f"name must be one of {PHOTOS}, got {name!r}")
+    if name not in PHOTOS + MORE_PHOTOS:
+        raise ValueError(f"name must be one of {PHOTOS + MORE_PHOTOS}, got {name!r}")
     import skimage.data
 
     img = getattr(skimage.data, name)()
     return np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img
 
 
-def imagenet_preprocess(img: np.ndarray, size: int = 224, crop: bool = False,
-                        normalise: bool = True) -> np.ndarray:
+def normalise(x: np.ndarray, norm: str = "lite", axis: int = -1) -> np.ndarray:
+    """Pixels in [0, 1] -> network input: ``(x - mean) / std`` per channel, with the
+    channel along ``axis``, for the ``norm`` of ``NORMS``.
+
+    >>> float(normalise(np.array([0.0, 0.5, 1.0]), "lite", axis=0)[2])
+    1.0
+    """
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {tuple(NORMS)}, got {norm!r}")
+    mean, std = (np.asarray(v, dtype=np.float32) for v in NORMS[norm])
+    shape = [1] * np.ndim(x)
+    if mean.ndim:
+        shape[axis] = mean.size
+    return ((x - mean.reshape(shape)) / std.reshape(shape)).astype(np.float32)
+
+
+def imagenet_preprocess(img: np.ndarray, size: int = 224, crop: bool = True,
+                        norm: str = "lite") -> np.ndarray:
     """``(H, W, 3)`` uint8 (or ``(H, W)`` grey in [0, 1]) -> ``(3, size, size)`` float32.
 
-    The image is resized (bilinear) to ``size x size``; with ``crop`` the shorter side is
-    resized to ``size * 256 / 224`` and the centre ``size x size`` cut out instead. Pixels
-    are scaled to [0, 1] and, with ``normalise``, shifted and scaled by the ImageNet mean
-    and std per channel.
+    With ``crop`` (the default, as evaluation pipelines do) the shorter side is resized
+    (bilinear) to ``size * 256 / 224`` and the centre ``size x size`` cut out: the aspect
+    ratio is kept and 87.5 % of the shorter side remains (TensorFlow's ``CROP_FRACTION``).
+    Without it the whole image is squashed to ``size x size``. Pixels are scaled to
+    [0, 1] and normalised per channel with ``norm`` (:func:`normalise`).
+
+    >>> imagenet_preprocess(np.zeros((30, 40), np.float32), 16).shape
+    (3, 16, 16)
     """
     from PIL import Image
 
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {tuple(NORMS)}, got {norm!r}")
     if img.dtype != np.uint8:
         img = np.clip(np.round(np.asarray(img) * 255), 0, 255).astype(np.uint8)
     if img.ndim == 2:
@@ -61,9 +92,7 @@ def imagenet_preprocess(img: np.ndarray, size: int = 224, crop: bool = False,
     pil = Image.fromarray(img).resize(new, Image.BILINEAR)
     left, top = (new[0] - size) // 2, (new[1] - size) // 2
     x = np.asarray(pil.crop((left, top, left + size, top + size)), dtype=np.float32) / 255
-    if normalise:
-        x = (x - IMAGENET_MEAN) / IMAGENET_STD
-    return np.ascontiguousarray(x.transpose(2, 0, 1))
+    return np.ascontiguousarray(normalise(x, norm).transpose(2, 0, 1))
 
 
 @functools.cache
