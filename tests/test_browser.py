@@ -189,6 +189,8 @@ MATH_REPORT = """() => {
     untypeset: math.filter(m => !m.querySelector('mjx-container'))
                    .map(m => m.textContent.slice(0, 80)),
     containers: document.querySelectorAll('mjx-container').length,
+    // MathJax's assistive MathML: what a screen reader reads for each formula
+    assistive: document.querySelectorAll('mjx-container > mjx-assistive-mml > math').length,
     errors: Array.from(document.querySelectorAll('mjx-merror'))
                  .map(e => e.getAttribute('data-mjx-error') || e.textContent),
   };
@@ -262,6 +264,7 @@ def check_page(v: Visit, path: str) -> dict:
     assert not report["errors"], f"{path}: MathJax errors: {report['errors']}"
     if report["math"]:
         assert report["containers"] >= report["math"], f"{path}: {report}"
+    assert report["assistive"] == report["containers"], f"{path}: formulas without MathML {report}"
 
     broken = page.evaluate(WAIT_FOR_IMAGES)
     assert not broken, f"{path}: broken images {broken}"
