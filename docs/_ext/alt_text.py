@@ -11,11 +11,13 @@ A figure is a picture output (PNG, SVG, JPEG), a matplotlib JavaScript animation
 option ``mystnb.image.alt`` gives the same text to every picture of a cell and does not
 reach animations or widgets, hence this key.) The texts are set before Sphinx translates
 the page, so they are messages of the page's catalog like its paragraphs, and the
-Chinese edition shows their translations (``tools/i18n.py update`` extracts them):
+Chinese edition shows their translations (``tools/i18n.py update`` extracts them; for
+that the gettext builder keeps the pictures of notebook outputs, see
+``nb_mime_priority_overrides`` in ``_config.yml``):
 
 * a picture's text becomes the ``alt`` of its ``<img>``, which Sphinx translates itself;
 * an animation's or widget's text is carried through translation by a paragraph placed
-  after it, which the HTML writer then turns into the ``alt`` of the animation's frame
+  after its output, which the HTML writer then turns into the ``alt`` of the animation's frame
   (``<img id="_anim_img...">``), or into ``<span class="widget-alt" data-alt="...">``,
   from which ``_static/widgets-offline.js`` names the widget's picture once it is drawn.
 
@@ -88,9 +90,21 @@ class FigureAltText(SphinxTransform):
                 if isinstance(figure, nodes.image):
                     figure["alt"] = text
                     continue
+                # after the output's bundle of formats, which builders other than HTML
+                # (gettext) drop with everything in it
+                bundle = output_bundle(figure)
                 carrier = nodes.paragraph(text, text, classes=[CARRIER])
                 carrier.source, carrier.line = cell.source, cell.line
-                figure.parent.insert(figure.parent.index(figure) + 1, carrier)
+                bundle.parent.insert(bundle.parent.index(bundle) + 1, carrier)
+
+
+def output_bundle(node: nodes.Node) -> nodes.Node:
+    """The outermost container of ``node`` below its output (myst-nb's mime bundle)."""
+    while node.parent is not None and node.parent.get("nb_element") != "cell_code_output":
+        if node.get("nb_element") == "mime_bundle":
+            return node
+        node = node.parent
+    return node
 
 
 def place_texts(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -101,11 +115,15 @@ def place_texts(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         if CARRIER not in carrier["classes"]:
             continue
         text = html.escape(carrier.astext(), quote=True)
-        figure = carrier.parent[carrier.parent.index(carrier) - 1]
-        raw = figure.astext()
-        if _ANIMATION.search(raw):
+        siblings = carrier.parent.children[: carrier.parent.index(carrier)]
+        figure = next(
+            (found[-1] for sibling in reversed(siblings)
+             if (found := list(sibling.findall(is_figure)))),
+            None,
+        )
+        if figure is not None and _ANIMATION.search(raw := figure.astext()):
             named = _ANIMATION.sub(lambda m, alt=text: f'{m[0]} alt="{alt}"', raw, count=1)
-            figure.replace_self(nodes.raw("", named, format=figure["format"]))
+            figure.replace_self(nodes.raw("", named, format="html"))
             carrier.parent.remove(carrier)
         else:
             carrier.replace_self(
