@@ -88,7 +88,7 @@ class FigureAltText(SphinxTransform):
                 continue
             for figure, text in zip(figures, texts):
                 if isinstance(figure, nodes.image):
-                    figure["alt"] = text
+                    figure["alt"] = figure["alt_source"] = text
                     continue
                 # after the output's bundle of formats, which builders other than HTML
                 # (gettext) drop with everything in it
@@ -96,6 +96,23 @@ class FigureAltText(SphinxTransform):
                 carrier = nodes.paragraph(text, text, classes=[CARRIER])
                 carrier.source, carrier.line = cell.source, cell.line
                 bundle.parent.insert(bundle.parent.index(bundle) + 1, carrier)
+
+
+class MarkTranslatedAltText(SphinxTransform):
+    """Mark a picture whose alt text the Locale transform translated as translated.
+
+    Sphinx swaps in the translation of an image's alt text but leaves the image marked
+    untranslated, so editions.ReportUntranslated (26) would report it: mark it here,
+    after Locale (20), when its text is no longer the English one.
+    """
+
+    default_priority = 22
+
+    def apply(self, **kwargs) -> None:
+        for image in self.document.findall(nodes.image):
+            source = image.get("alt_source")
+            if source is not None and image.get("alt") != source:
+                image["translated"] = True
 
 
 def output_bundle(node: nodes.Node) -> nodes.Node:
@@ -134,5 +151,6 @@ def place_texts(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.add_transform(FigureAltText)
+    app.add_transform(MarkTranslatedAltText)
     app.connect("doctree-resolved", place_texts)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
