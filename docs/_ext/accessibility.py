@@ -64,9 +64,10 @@ def depart_hidden_cell(self: Any, node: nodes.Element) -> None:
 # --- the sidebar: a name for each chevron that opens a page's sub-pages ----------------
 
 # pydata-sphinx-theme's toctree.add_collapse_checkboxes: <a>title</a><details><summary>
-# holding only the chevron icon
+# holding only the chevron icon (the link of the page being shown is also "current")
 _NAMELESS_SUMMARY = re.compile(
-    r'(<a class="reference internal" href="[^"]*">(?P<title>[^<]*)</a>\s*<details[^>]*>\s*)'
+    r'(<a class="(?:current )?reference internal" href="[^"]*">(?P<title>[^<]*)</a>'
+    r'\s*<details[^>]*>\s*)'
     r"<summary>"
 )
 
@@ -76,6 +77,9 @@ def name_summaries(toc_html: str, template: str) -> str:
     page whose sub-pages it opens).
 
     >>> name_summaries('<a class="reference internal" href="a.html">API</a><details>'
+    ...                '<summary><span></span></summary>', "Under {title}")[-55:]
+    '<summary aria-label="Under API"><span></span></summary>'
+    >>> name_summaries('<a class="current reference internal" href="#">API</a><details open>'
     ...                '<summary><span></span></summary>', "Under {title}")[-55:]
     '<summary aria-label="Under API"><span></span></summary>'
     """
