@@ -5,8 +5,12 @@ the intro, every page of ``_toc.yml`` that was built (each chapter included) and
 search page. Every request to a host other than localhost is blocked and recorded, so a
 page that needs the network fails here. On each page: no console errors, no failed
 requests, math typeset by MathJax, no broken images, every widget and animation
-rendered, folded solutions and cells open on click. A full-page screenshot of each page
-goes to ``screenshots/`` (not committed) for a person to look at.
+rendered, folded solutions and cells open on click; no serious or critical violation of
+WCAG 2.1 A and AA found by axe-core (served from ``_vendor_tests/``, fetched by
+tools/fetch_static.py, injected into the page: nothing from the network), with every
+toggle open; and at 320 CSS px (a 1280-px window zoomed to 400 %) the page is no wider
+than the window (WCAG 1.4.10, reflow). A full-page screenshot of each page goes to
+``screenshots/`` (not committed) for a person to look at.
 
 Needs ``make book`` first and Chromium at /usr/bin/chromium (or $CHROMIUM); skipped,
 saying which is missing, otherwise. Run with ``make browser`` or
@@ -68,6 +72,14 @@ PAGES = toc_pages()
 CHAPTERS = [page for page in PAGES if page.startswith("chapters/")]
 # The Chinese edition (docs/_ext/editions.py): the same pages under zh/
 ZH_PAGES = [f"zh/{page}" for page in PAGES]
+
+# Accessibility: the pages audited are every page of both editions (PAGES + ZH_PAGES, in
+# test_page_renders_offline); the rules are axe-core's for these WCAG levels, and a
+# violation of these impacts fails the page.
+AXE = ROOT / "_vendor_tests" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_FAILING_IMPACTS = {"serious", "critical"}
+REFLOW_WIDTH = 320
 
 
 def check_labels(path: str) -> tuple[str, str]:
@@ -177,6 +189,8 @@ MATH_REPORT = """() => {
     untypeset: math.filter(m => !m.querySelector('mjx-container'))
                    .map(m => m.textContent.slice(0, 80)),
     containers: document.querySelectorAll('mjx-container').length,
+    // MathJax's assistive MathML: what a screen reader reads for each formula
+    assistive: document.querySelectorAll('mjx-container > mjx-assistive-mml > math').length,
     errors: Array.from(document.querySelectorAll('mjx-merror'))
                  .map(e => e.getAttribute('data-mjx-error') || e.textContent),
   };
@@ -250,6 +264,7 @@ def check_page(v: Visit, path: str) -> dict:
     assert not report["errors"], f"{path}: MathJax errors: {report['errors']}"
     if report["math"]:
         assert report["containers"] >= report["math"], f"{path}: {report}"
+    assert report["assistive"] == report["containers"], f"{path}: formulas without MathML {report}"
 
     broken = page.evaluate(WAIT_FOR_IMAGES)
     assert not broken, f"{path}: broken images {broken}"
@@ -291,11 +306,43 @@ def check_page(v: Visit, path: str) -> dict:
     wide = page.evaluate(WIDE_BLOCKS)
     assert not wide, f"{path}: blocks wider than the page at 1280 px: {wide}"
 
+    violations = axe_violations(page)
+    assert not violations, f"{path}: accessibility violations (axe-core): {violations}"
+
     screenshot(page, path.replace("/", "__"))
+
+    found["width_at_320"] = reflow_width(page)
+    assert found["width_at_320"] <= REFLOW_WIDTH, (
+        f"{path}: at {REFLOW_WIDTH} px the page is {found['width_at_320']} px wide"
+    )
 
     assert not v.blocked, f"{path}: tried to reach other hosts: {v.blocked}"
     assert not v.errors, f"{path}: " + "\n".join(v.errors)
     return found
+
+
+RUN_AXE = """tags => axe.run(document, {
+    runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+  .then(result => result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map(n => n.html.slice(0, 160))})))"""
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's violations of the WCAG levels in AXE_TAGS of AXE_FAILING_IMPACTS."""
+    assert AXE.exists(), f"{AXE} is missing: run `python tools/fetch_static.py`"
+    if not page.evaluate("() => !!window.axe"):
+        page.add_script_tag(content=AXE.read_text(encoding="utf8"))
+    found = page.evaluate(RUN_AXE, AXE_TAGS)
+    return [v for v in found if v["impact"] in AXE_FAILING_IMPACTS]
+
+
+def reflow_width(page) -> int:
+    """The page's width, in CSS px, once the window is REFLOW_WIDTH px wide."""
+    page.set_viewport_size({"width": REFLOW_WIDTH, "height": 900})
+    # two frames: the theme's resize handlers and the new layout have run
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    return page.evaluate("() => document.documentElement.scrollWidth")
 
 
 def screenshot(page, name: str) -> None:
@@ -487,5 +534,44 @@ def test_language_switch_goes_to_the_same_page_and_back(visit):
     # (a glob "**/{page}" would match the Chinese page's URL too, and return at once)
     v.page.wait_for_url(lambda url: url.endswith(page) and "/zh/" not in url)
     assert "Padding" in v.page.locator("article h1").first.inner_text()
+    assert not v.blocked, v.blocked
+    assert not v.errors, v.errors
+
+
+FOCUS_BEFORE = """target => {
+  const focusable = Array.from(document.querySelectorAll(
+    'a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])'))
+    .filter(el => !el.disabled && el.getClientRects().length > 0);
+  focusable[focusable.indexOf(target) - 1].focus();
+}"""
+
+
+def test_chapter_3_slider_works_with_the_keyboard(visit):
+    """The output-size explorer's sliders: named by their visible description, reachable
+    with Tab, moved by the arrow keys, and announcing their value."""
+    v = visit("chapters/03_padding_stride_dilation.html")
+    page = v.page
+    page.wait_for_function(WIDGETS_RENDERED, timeout=TIMEOUT_MS)
+    handle = page.get_by_role("slider", name="input size n")
+    before = int(float(handle.get_attribute("aria-valuenow")))
+    readout = page.locator(".widget-slider", has=handle).locator(".widget-readout")
+    assert readout.inner_text().strip() == str(before)
+    # reached with Tab from the control before it in the page's focus order
+    page.evaluate(FOCUS_BEFORE, handle.element_handle())
+    page.keyboard.press("Tab")
+    assert handle.evaluate("el => el === document.activeElement"), "Tab does not reach it"
+    page.keyboard.press("ArrowRight")
+    expected = before + 1
+    page.wait_for_function(
+        "([el, value]) => Number(el.getAttribute('aria-valuenow')) === value",
+        arg=[handle.element_handle(), expected],
+    )
+    assert handle.get_attribute("aria-valuetext") == str(expected)
+    assert readout.inner_text().strip() == str(expected)
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(
+        "([el, value]) => Number(el.getAttribute('aria-valuenow')) === value",
+        arg=[handle.element_handle(), before],
+    )
     assert not v.blocked, v.blocked
     assert not v.errors, v.errors

@@ -11,6 +11,10 @@ only the files a page needs are unpacked into ``_vendor/_static/vendor/``. ``_ve
 is an ``html_extra_path`` of the book (see ``_config.yml``), so the files land in
 ``_build/html/_static/vendor/``. Nothing here is committed; ``make book`` runs this.
 
+The browser tests' accessibility checker, axe-core, is fetched the same way into
+``_vendor_tests/`` instead: the tests inject it into each page they audit, and the
+book itself never serves it.
+
 To update a package: change its version, set its integrity to the value printed by
 ``npm view <name>@<version> dist.integrity``, and run with ``--force``.
 """
@@ -35,6 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEST = ROOT / "_vendor" / "_static" / "vendor"
+# what only the browser tests use (tests/test_browser.py): not part of the built book
+TEST_DEST = ROOT / "_vendor_tests"
 STAMP = DEST / "versions.json"
 REGISTRY = os.environ.get("npm_config_registry", "https://registry.npmjs.org").rstrip("/")
 
@@ -47,6 +53,11 @@ class Package:
     folder: str  # where its files go under DEST
     strip: str  # prefix inside the tarball that maps to the folder
     keep: tuple[str, ...]  # glob patterns (relative to strip) of the files a page needs
+    for_tests: bool = False  # True: unpacked into TEST_DEST, not served by the book
+
+    @property
+    def target(self) -> Path:
+        return (TEST_DEST if self.for_tests else DEST) / self.folder
 
     @property
     def tarball_url(self) -> str:
@@ -93,6 +104,16 @@ PACKAGES = (
         strip="package/",
         keep=("require.js",),
     ),
+    Package(
+        name="axe-core",
+        version="4.14.1",
+        integrity="sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
+        folder="axe-core",
+        strip="package/",
+        # the accessibility rules engine the browser tests run on every page
+        keep=("axe.min.js", "LICENSE"),
+        for_tests=True,
+    ),
 )
 
 
@@ -132,7 +153,7 @@ def _wanted(rel: str, keep: tuple[str, ...]) -> bool:
 
 
 def unpack(pkg: Package, data: bytes) -> int:
-    target = DEST / pkg.folder
+    target = pkg.target
     shutil.rmtree(target, ignore_errors=True)
     count = 0
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
@@ -165,12 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="fetch even if up to date")
     args = parser.parse_args(argv)
-    if not args.force and STAMP.exists() and json.loads(STAMP.read_text()) == wanted_versions():
+    in_place = STAMP.exists() and all(pkg.target.is_dir() for pkg in PACKAGES)
+    if not args.force and in_place and json.loads(STAMP.read_text()) == wanted_versions():
         print(f"static assets up to date in {DEST.relative_to(ROOT)}")
         return 0
     for pkg in PACKAGES:
         count = unpack(pkg, download(pkg))
-        print(f"{pkg.name}@{pkg.version}: {count} files -> {(DEST / pkg.folder).relative_to(ROOT)}")
+        print(f"{pkg.name}@{pkg.version}: {count} files -> {pkg.target.relative_to(ROOT)}")
     STAMP.write_text(json.dumps(wanted_versions(), indent=2) + "\n")
     return 0
 
