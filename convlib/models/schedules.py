@@ -66,7 +66,7 @@ def cosine(warmup: float = 0.0, *, zero_at: str = "last") -> Schedule:
     ``zero_at="last"``: the factor reaches 0 at the last step, ``total - 1``.
     ``zero_at="total"``: the cosine's zero falls one step later, at ``total``, so the
     last step still learns a little (the schedule of the fine-tuning runs in
-    :mod:`convlib.transfer.realnet`, kept for their committed results).
+    ``convlib.transfer.realnet``, kept for their committed results).
 
     >>> cosine()(0, 10), cosine()(9, 10)
     (1.0, 0.0)

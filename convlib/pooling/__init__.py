@@ -3,9 +3,9 @@ backward of each, on NumPy arrays or torch tensors.
 
 One module per kind, each with its forward and its backward together:
 
-- :mod:`convlib.pooling.max_pool`: ``max_pool{1,2,3}d`` and their backward;
-- :mod:`convlib.pooling.avg_pool`: ``avg_pool{1,2,3}d`` and their backward;
-- :mod:`convlib.pooling.adaptive_pool`: ``adaptive_{avg,max}_pool{1,2,3}d``,
+- ``convlib.pooling.max_pool``: ``max_pool{1,2,3}d`` and their backward;
+- ``convlib.pooling.avg_pool``: ``avg_pool{1,2,3}d`` and their backward;
+- ``convlib.pooling.adaptive_pool``: ``adaptive_{avg,max}_pool{1,2,3}d``,
   ``global_{avg,max}_pool2d`` and their backward.
 
 Semantics follow ``torch.nn.functional``: ``input`` is ``(N, C, *spatial)`` or, without
