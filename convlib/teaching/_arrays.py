@@ -13,6 +13,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
+from .style import DIVERGING, SEQUENTIAL
+
 # Arrays up to this many cells per side get their values written in the cells.
 ANNOTATE_MAX = 12
 _WINDOW = "#d62728"  # the window and the arrow
@@ -58,10 +60,10 @@ def _auto_style(a: np.ndarray, cmap: str | None, vmin: float | None, vmax: float
     if cmap is None and lo < 0 < hi:
         # symmetric limits, so that white is zero and equal sizes get equal strengths
         m = max(-lo, hi)
-        return "RdBu_r", TwoSlopeNorm(0.0, -m, m)
+        return DIVERGING, TwoSlopeNorm(0.0, -m, m)
     if lo == hi:  # a constant array (a box kernel) gets a middle colour, not the darkest
         lo, hi = lo - 1.0, hi + 1.0
-    return (cmap or "viridis"), plt.Normalize(lo, hi)
+    return (cmap or SEQUENTIAL), plt.Normalize(lo, hi)
 
 
 def _text_colour(rgba) -> str:

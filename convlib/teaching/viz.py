@@ -18,6 +18,9 @@ matplotlib. Import this module explicitly: ``import convlib.teaching.viz as viz`
 The arrays live in ``_arrays.py``, the sliding window and the transposed convolution in
 ``_sliding.py``; this module gathers them with the padding and receptive-field figures.
 
+Importing this module applies the book's colour-blind-safe style
+(:mod:`convlib.teaching.style`) to matplotlib.
+
 Every function returns a matplotlib ``Figure`` (or ``Axes`` / ``FuncAnimation``),
 so a notebook can show, save or test it.
 
@@ -47,6 +50,11 @@ from ._sliding import (
     sliding_window_animation,
     transposed_conv_animation,
 )
+from .style import SEQUENTIAL, use
+
+# The book's colour-blind-safe style (convlib.teaching.style): every figure of this module
+# assumes it, and a chapter that imports viz to draw gets it for its own plots as well.
+use()
 
 __all__ = [
     "show_array",
@@ -101,7 +109,7 @@ def padding_modes(
         padded = pad(a, (p, p, p, p), mode=_PAD_MODE_NAMES[mode])
         if crop is not None:
             padded = padded[: p + crop, : p + crop]
-        show_array(padded, ax, title=mode, annotate=annotate, cmap=cmap or "viridis",
+        show_array(padded, ax, title=mode, annotate=annotate, cmap=cmap or SEQUENTIAL,
                    vmin=lo, vmax=hi)
         h = a.shape[0] if crop is None else min(crop, a.shape[0])
         w = a.shape[1] if crop is None else min(crop, a.shape[1])
