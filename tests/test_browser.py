@@ -23,6 +23,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -160,9 +161,11 @@ class Visit:
 def visit(browser, server_url):
     opened = []
 
-    def open_page(path: str) -> Visit:
+    def open_page(path: str, mode: str | None = None) -> Visit:
         v = Visit(browser, server_url)
         opened.append(v)
+        if mode:  # the theme's colour mode, as its switch stores it
+            v.context.add_init_script(f"localStorage.setItem('mode', '{mode}')")
         v.page.goto(f"{server_url}/{path}", wait_until="load")
         return v
 
@@ -328,6 +331,17 @@ RUN_AXE = """tags => axe.run(document, {
     nodes: v.nodes.slice(0, 3).map(n => n.html.slice(0, 160))})))"""
 
 
+RUN_CONTRAST = """() => axe.run(document, {
+    runOnly: {type: 'rule', values: ['color-contrast']},
+    resultTypes: ['violations', 'passes', 'incomplete']})
+  .then(result => ({
+    checked: result.passes.reduce((n, r) => n + r.nodes.length, 0),
+    incomplete: result.incomplete.reduce((n, r) => n + r.nodes.length, 0),
+    failing: result.violations.flatMap(v => v.nodes.slice(0, 8).map(n => ({
+      impact: v.impact, html: n.html.slice(0, 120),
+      summary: (n.failureSummary || '').split('\\n').slice(-1)[0].slice(0, 160)})))}))"""
+
+
 def axe_violations(page) -> list[dict]:
     """axe-core's violations of the WCAG levels in AXE_TAGS of AXE_FAILING_IMPACTS."""
     assert AXE.exists(), f"{AXE} is missing: run `python tools/fetch_static.py`"
@@ -335,6 +349,16 @@ def axe_violations(page) -> list[dict]:
         page.add_script_tag(content=AXE.read_text(encoding="utf8"))
     found = page.evaluate(RUN_AXE, AXE_TAGS)
     return [v for v in found if v["impact"] in AXE_FAILING_IMPACTS]
+
+
+def contrast_report(page) -> dict:
+    """axe-core's colour-contrast rule (WCAG 1.4.3, 4.5:1 for text) on the page as it is:
+    the text elements it checked, those it could not decide (text over an image, say) and
+    the failing ones."""
+    assert AXE.exists(), f"{AXE} is missing: run `python tools/fetch_static.py`"
+    if not page.evaluate("() => !!window.axe"):
+        page.add_script_tag(content=AXE.read_text(encoding="utf8"))
+    return page.evaluate(RUN_CONTRAST)
 
 
 def reflow_width(page) -> int:
@@ -573,5 +597,94 @@ def test_chapter_3_slider_works_with_the_keyboard(visit):
         "([el, value]) => Number(el.getAttribute('aria-valuenow')) === value",
         arg=[handle.element_handle(), before],
     )
+    assert not v.blocked, v.blocked
+    assert not v.errors, v.errors
+
+
+# --- dark mode --------------------------------------------------------------------------
+
+# Pages read in the theme's dark colour mode: the home page, chapters with figures,
+# animations, widgets and tables, a page of prose and a page of the Chinese edition.
+DARK_PAGES = ["intro", "chapters/02_cross_correlation", "chapters/03_padding_stride_dilation",
+              "chapters/10_deep_networks", "docs/instructor_guide",
+              "zh/chapters/05_pooling"]
+
+# Every figure, animation frame and widget image of the article, with the colour of the
+# box it is drawn on (its own background, or the nearest ancestor's) and its filter.
+FIGURE_BACKGROUNDS = """() => Array.from(document.querySelectorAll('article img'))
+.filter(img => img.getClientRects().length > 0)
+.map(img => {
+  let el = img, bg = 'rgba(0, 0, 0, 0)';
+  while (el && (bg === 'rgba(0, 0, 0, 0)' || bg === 'transparent')) {
+    bg = getComputedStyle(el).backgroundColor;
+    el = el.parentElement;
+  }
+  return {src: (img.getAttribute('src') || '').slice(0, 60), background: bg,
+          filter: getComputedStyle(img).filter};
+})"""
+
+
+# Text inside the light boxes the theme gives outputs and widgets in dark mode, against
+# the colour of the box (axe-core leaves some of it undecided): [ratio, element] below 4.5.
+LOW_CONTRAST_IN_OUTPUTS = """() => {
+  const lum = css => {
+    const [r, g, b] = css.match(/[\\d.]+/g).slice(0, 3).map(x => Number(x) / 255)
+      .map(c => c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const opaque = css => !/^rgba\\(.*, 0\\)$/.test(css) && css !== 'transparent';
+  const low = [];
+  for (const el of document.querySelectorAll(
+      'article .cell_output *, article .widget-subarea *')) {
+    const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || el.getClientRects().length === 0) continue;
+    let box = el, bg = getComputedStyle(el).backgroundColor;
+    while (!opaque(bg) && box.parentElement) {
+      box = box.parentElement;
+      bg = getComputedStyle(box).backgroundColor;
+    }
+    const [a, b] = [lum(getComputedStyle(el).color), lum(bg)];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) low.push([Math.round(ratio * 100) / 100, el.outerHTML.slice(0, 100)]);
+  }
+  return low;
+}"""
+
+
+def _luminance(css_rgb: str) -> float:
+    """WCAG relative luminance of a computed ``rgb(...)``/``rgba(...)`` colour."""
+    r, g, b = (float(x) / 255 for x in re.findall(r"[\d.]+", css_rgb)[:3])
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+@pytest.mark.parametrize("path", DARK_PAGES)
+def test_dark_mode_text_contrast_and_figures(visit, path):
+    """In the dark colour mode, text keeps 4.5:1 (axe-core's color-contrast rule, with
+    every toggle open), and every figure sits on a light box, undimmed: the figures are
+    drawn on white with the colours tests/test_colours.py checks."""
+    if not (HTML / f"{path}.html").exists():
+        pytest.skip(f"{path} is not built")
+    v = visit(f"{path}.html", mode="dark")
+    page = v.page
+    assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+    page.evaluate(WAIT_FOR_MATHJAX)
+    assert not page.evaluate(WAIT_FOR_IMAGES)
+    if page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count():
+        page.wait_for_function(WIDGETS_RENDERED, timeout=TIMEOUT_MS)
+    open_every_toggle(page, path)
+    contrast = contrast_report(page)
+    assert contrast["checked"] > 20, f"{path} (dark): axe checked too little text: {contrast}"
+    assert not contrast["failing"], f"{path} (dark): text below 4.5:1: {contrast['failing']}"
+    low = page.evaluate(LOW_CONTRAST_IN_OUTPUTS)
+    assert not low, f"{path} (dark): output or widget text below 4.5:1: {low[:8]}"
+    print(f"{path} (dark): {contrast['checked']} text elements at 4.5:1 or more, "
+          f"{contrast['incomplete']} undecided")
+    figures = page.evaluate(FIGURE_BACKGROUNDS)
+    dark_boxes = [f for f in figures if _luminance(f["background"]) < 0.6]
+    assert not dark_boxes, f"{path} (dark): figures on a dark box: {dark_boxes}"
+    dimmed = [f for f in figures if f["filter"] != "none"]
+    assert not dimmed, f"{path} (dark): figures dimmed by a filter: {dimmed}"
+    screenshot(page, "dark__" + path.replace("/", "__"))
     assert not v.blocked, v.blocked
     assert not v.errors, v.errors

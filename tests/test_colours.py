@@ -332,3 +332,20 @@ def test_chapters_that_plot_apply_the_style():
         if plotting.search(code) and not applies:
             missing.append(path.stem)
     assert not missing, f"chapters that plot without the book's style: {missing}"
+
+
+def _contrast(a, b) -> float:
+    ya, yb = (float(np.array([0.2126, 0.7152, 0.0722]) @ _linear(mcolors.to_rgb(c)))
+              for c in (a, b))
+    return (max(ya, yb) + 0.05) / (min(ya, yb) + 0.05)
+
+
+@pytest.mark.parametrize("name", sorted(style.COLORMAPS))
+def test_values_written_in_cells_have_text_contrast(name):
+    """show_array writes a cell's value in black or white: at least 4.5:1 against the
+    cell's colour (WCAG 1.4.3 applies to text in images) on every colour of every map."""
+    from convlib.teaching._arrays import _text_colour
+
+    cmap = mpl.colormaps[name]
+    worst = min(_contrast(cmap(x)[:3], _text_colour(cmap(x))) for x in np.linspace(0, 1, 256))
+    assert worst >= 4.5, (name, worst)

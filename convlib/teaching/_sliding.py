@@ -161,7 +161,7 @@ class _WindowFigure:
             integral = bool(np.all(win.padded == np.round(win.padded)))
             for (r, c), v in np.ndenumerate(win.padded):
                 ax_x.text(c, r, _format_value(v, integral), ha="center", va="center",
-                          fontsize=small, color="#777777" if _is_pad(win, r, c) else "black")
+                          fontsize=small, color="#595959" if _is_pad(win, r, c) else "black")
         x_title = "input x"
         if win.one_d or ph == pw:
             x_title += f", padding {pw}" if pw else ""
@@ -460,7 +460,7 @@ def transposed_conv_animation(
         c, r = text.get_position()
         rr, cc = int(round(r)) - ph, int(round(c)) - pw
         if 0 <= rr < inserted.shape[0] and 0 <= cc < inserted.shape[1] and inserted[rr, cc]:
-            text.set_color("#777777")
+            text.set_color("#595959")
     zeros = sh - 1 if sh == sw else (sh - 1, sw - 1)
     drawing.ax_x.set_title(f"input, s-1 = {zeros} zeros between cells, padding k-1-p = "
                            f"{ph if ph == pw else (ph, pw)}", fontsize=9)
