@@ -1,12 +1,13 @@
 """The book's figure style: colours that survive colour-vision deficiency and greyscale.
 
-About one man in twelve has a red-green colour-vision deficiency, and printed handouts are
-often grey. So a figure must never tell two things apart by hue alone. This module is the
-one home of the book's colour choices:
+About 8 % of men of European ancestry have a red-green colour-vision deficiency, and
+printed handouts are often grey. So a figure must never tell two things apart by hue
+alone. This module is the one home of the book's colour choices:
 
-* :data:`CYCLE` -- the colour cycle: six colours of Okabe and Ito's palette (2002), chosen
-  to stay apart under protanopia, deuteranopia and tritanopia. Black (kept for reference
-  lines) and yellow (too light on white) are left out.
+* :data:`CYCLE` -- the colour cycle: six colours of Okabe and Ito's palette (2002,
+  https://jfly.uni-koeln.de/color/, :data:`OKABE_ITO`), chosen to stay apart under
+  protanopia, deuteranopia and tritanopia. Black (kept for reference lines) and yellow
+  (too light on white) are left out.
 * :data:`LINESTYLES` and :data:`MARKERS` -- one dash pattern and one marker per colour,
   so that lines also differ in greyscale, where several of the colours have nearly the
   same lightness. The dash patterns are part of the cycle; markers are added by
@@ -32,8 +33,8 @@ from __future__ import annotations
 
 from typing import Any
 
-# Okabe, M. & Ito, K. (2002), "Color Universal Design: how to make figures and
-# presentations that are friendly to colorblind people", https://jfly.uni-koeln.de/color/
+#: The eight colours of the palette of M. Okabe and K. Ito, "Color Universal Design"
+#: (2002), by name.
 OKABE_ITO = {
     "black": "#000000",
     "orange": "#E69F00",
@@ -45,24 +46,27 @@ OKABE_ITO = {
     "reddish purple": "#CC79A7",
 }
 
-# The colour cycle ("C0" ... "C5" in a chapter): blue and vermillion first, so that the
-# usual two-line figure is blue against red-orange, apart in every deficiency and in
-# lightness.
+#: The colour cycle, "C0" to "C5" in a chapter. Blue and vermillion come first, so that
+#: the usual two-line figure is blue against red-orange, apart in every deficiency and in
+#: lightness.
 CYCLE = tuple(OKABE_ITO[name] for name in (
     "blue", "vermillion", "bluish green", "reddish purple", "orange", "sky blue"))
 
-# One dash pattern per colour (solid first, so a single line looks as usual).
+#: One dash pattern per colour of the cycle (solid first, so a single line looks as usual).
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1.5, 1, 1.5, 1, 1.5)), (0, (8, 2)))
 
-# One filled marker per colour, for lines with few points (see series()).
+#: One filled marker per colour of the cycle, for lines with few points (see series()).
 MARKERS = ("o", "s", "^", "D", "v", "P")
 
+#: The colour map for values, perceptually uniform (``image.cmap``).
 SEQUENTIAL = "viridis"
+#: The colour map for signed values, white at zero (show_array's default for them).
 DIVERGING = "RdBu_r"
 
-# Every colour map a figure may use. "uniform": perceptually uniform (lightness rises
-# steadily); "single hue": a sequential map whose lightness changes monotonically;
-# "diverging": lightness rises monotonically from each end to the white centre.
+#: Every colour map a figure may use, with its kind. A "uniform" map is perceptually
+#: uniform (lightness rises steadily), a "single hue" map is sequential with a lightness
+#: that changes monotonically, and along a "diverging" map lightness rises monotonically
+#: from each end to the white centre.
 COLORMAPS = {
     "viridis": "uniform", "cividis": "uniform", "magma": "uniform",
     "inferno": "uniform", "plasma": "uniform",
