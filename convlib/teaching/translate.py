@@ -48,14 +48,17 @@ KEPT_WORDS = frozenset(
     SiLU BN GN LN AUC ECE ROC NLL ReLU Xavier He Kaiming Glorot DDP bf16 fp16 fp32 float32
     float64 int8 dtype NCHW NHWC RGB log max min mean std var exp sin cos x y z ID
     fft MAC MACs MMAC MMACs GMAC KiB TiB TFLOP TFLOPs True False None sigmoid tanh softmax
+    CNN IQR AMP logit logits lr eps rank unfold pickle Long Float
+    dx dw db dy dL Sobel Hann Holm Toeplitz
     Conv1d Conv2d Linear Sigmoid Tanh Flatten Dropout MaxPool2d AvgPool2d BatchNorm2d
     """.split()
 )
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
-# Code in printed text: a quoted string literal ('valid', "reflect") or a CamelCase name
+# Code in printed text: a quoted string literal ('valid', "reflect"), a `code span`, the
+# repr of an object (<... object at 0x...>) or a CamelCase name
 # (ValueError, ReceptiveField, DigitsCNN): the names a reader types, the same in any edition.
-QUOTED = re.compile(r"'[^'\s]*'|\"[^\"\s]*\"")
-CAMEL = re.compile(r"^[A-Z]?[a-z]+[A-Z]\w*$")
+QUOTED = re.compile(r"'[^'\s]*'|\"[^\"\s]*\"|`[^`]*`|<[\w.]+ object at [^>]*>")
+CAMEL = re.compile(r"^[A-Z]?[a-z]+[A-Z][\w-]*$")
 
 
 def number_template(text: str) -> tuple[str, tuple[str, ...]]:
@@ -102,7 +105,7 @@ def english_words(text: str) -> list[str]:
     text = QUOTED.sub(" ", MATH.sub(" ", text))
     words = []
     for token in re.split(r"\s+", text):
-        if re.search(r"[_.(]\w|\w\(|\d", token.strip(".,:;!?()[]")):
+        if re.search(r"[_.(]\w|\w\(|\w=|\d", token.strip(".,:;!?()[]")):
             continue  # code or a name with digits: conv2d, F.pad, fc1, x.shape
         for word in WORD.findall(token):
             bare = word.strip("'-")
@@ -266,11 +269,15 @@ def translate_lines(lines: list[str], catalog: Mapping[str, str]) -> tuple[list[
         return list(lines), missing
     result = []
     widths, right = [], []
-    for j, (a, b) in enumerate(spans):
+    for j in range(len(spans)):
         column = [row[j] for row in cells if row[j].strip()]
         flush_right = all(not c.endswith(" ") for c in column)
         flush_left = all(not c.startswith(" ") for c in column)
         right.append(flush_right and not flush_left)
+        if not right[j]:  # a cell indented in its column keeps its indent
+            for row, trow in zip(cells, texts):
+                if trow[j]:
+                    trow[j] = " " * (len(row[j]) - len(row[j].lstrip())) + trow[j]
         widths.append(max(display_width(row[j]) for row in texts))
     for row in texts:
         parts = [" " * spans[0][0]]

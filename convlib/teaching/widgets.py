@@ -141,7 +141,8 @@ def output_size_explorer(
             step.max = max((m or 1) ** 2 - 1, 0)
             step.value = min(step.value, step.max)
         if m is None:
-            text.value += "<br>" + html.escape(tr("No output: make the kernel smaller, or add padding."))
+            advice = tr("No output: make the kernel smaller, or add padding.")
+            text.value += "<br>" + html.escape(advice)
             picture.layout.display = "none"
             return
         fig = sliding_window((n, n), (k, k), step.value, stride=s, padding=p, dilation=d)
@@ -190,7 +191,8 @@ def kernel_explorer(
     cells = [W.FloatText(0.0, layout=W.Layout(width="64px")) for _ in range(9)]
     grid = W.GridBox(cells, layout=W.Layout(grid_template_columns="repeat(3, 70px)"))
     picture = W.Image(format="png")
-    box = W.VBox([choice, W.HBox([W.Label(tr("3x3 weights (used by custom 3x3):")), grid]), picture])
+    label = W.Label(tr("3x3 weights (used by custom 3x3):"))
+    box = W.VBox([choice, W.HBox([label, grid]), picture])
     busy = {"filling": False}
 
     def kernel() -> np.ndarray:

@@ -8,9 +8,10 @@ parses it:
 * the printed text: every ``stdout`` stream (consecutive streams of a cell taken together,
   as ``nb_merge_streams`` shows them) and every ``text/plain`` result that the page shows
   (one without a richer representation) and that is not the repr of an object
-  (``<Figure ...>``, ``VBox(...)``, ``tensor(...)``). Arrays, shapes and numbers have no
-  words, so they stay as they are; a line with words is translated, a table cell by cell
-  (``convlib.teaching.translate.translate_output``), with its columns re-aligned;
+  (``<Figure ...>``, ``VBox(...)``, ``tensor(...)``), nor a printed listing of code.
+  Arrays, shapes and numbers have no words, so they stay as they are; a line with words
+  is translated, a table cell by cell (``convlib.teaching.translate.translate_output``),
+  its columns re-aligned;
 * the saved state of the widgets (notebook metadata ``widgets``): descriptions, the
   labels of a dropdown's options, a label's text, tooltips.
 
@@ -23,8 +24,10 @@ is a warning naming the chapter and the English text; the book is built with ``-
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+import textwrap
 from collections.abc import Iterator, Mapping
 
 from convlib.teaching.translate import (
@@ -63,6 +66,22 @@ def merge_streams(cell: dict) -> None:
     cell["outputs"] = merged
 
 
+def is_code_listing(text: str) -> bool:
+    """Whether a printed text is a listing of Python code (three lines or more that parse):
+    code is the same in both editions.
+
+    >>> is_code_listing("x = 1\\nfor i in range(3):\\n    x += i\\n"), is_code_listing("loss 0.5")
+    (True, False)
+    """
+    if text.count("\n") < 2:
+        return False
+    try:
+        ast.parse(textwrap.dedent(text))
+    except SyntaxError:
+        return False
+    return True
+
+
 def printed_texts(nb: dict) -> Iterator[tuple[int, dict, str]]:
     """(cell number, output, key) of each printed text of the notebook that is prose.
 
@@ -76,7 +95,8 @@ def printed_texts(nb: dict) -> Iterator[tuple[int, dict, str]]:
         for output in cell.get("outputs", []):
             kind = output.get("output_type")
             if kind == "stream" and output.get("name") == "stdout":
-                yield number, output, "text"
+                if not is_code_listing(_text(output["text"])):
+                    yield number, output, "text"
             elif kind in ("execute_result", "display_data"):
                 data = output.get("data", {})
                 if "text/plain" in data and not any(m in data for m in RICHER):
