@@ -173,21 +173,49 @@ def _mask_brackets(line: str) -> str:
     return "".join(out)
 
 
+def _heads_columns(header: str, body: list[bool], cut: int) -> bool:
+    """Whether the header's words on both sides of ``cut`` stand above the rows' text."""
+    left = cut
+    while left > 0 and header[left - 1] != " ":
+        left -= 1
+    right = cut + 1
+    while right < len(header) and header[right] != " ":
+        right += 1
+    return (left < cut and not all(body[left:cut])
+            and right > cut + 1 and not all(body[cut + 1:right]))
+
+
 def columns(lines: list[str]) -> list[tuple[int, int]]:
     """The column spans ``(start, end)`` of a printed table, from its lines.
 
     A column boundary is a run of positions blank in every line: two or more wide, or one
-    wide after the same ``:`` or ``|`` in every line of a table of two or more lines. A
+    wide after the same ``:`` or ``|`` in every line of a table of two or more lines, or
+    one wide in the first line (a header) where the lines below have a wider gap. A
     line alone is cut only at runs of two or more spaces. Leading blanks are no column.
 
     >>> columns(["probe     0.91", "scratch   0.52"])
     [(0, 7), (10, 14)]
     >>> columns(["a: 1", "b: 2"]), columns(["a: 1"])
     ([(0, 2), (3, 4)], [(0, 4)])
+    >>> columns(["   lr scratch", " 1e-3    70.9", " 2e-3    66.7"])  # a header's one space
+    [(1, 5), (6, 13)]
     """
     width = max((len(line) for line in lines), default=0)
     rows = [_mask_brackets(line).ljust(width) for line in lines]
     blank = [all(row[i] == " " for row in rows) for i in range(width)]
+    if len(rows) > 2:  # a header's single space where the rows below have a wide gap
+        body = [all(row[i] == " " for row in rows[1:]) for i in range(width)]
+        i = 0
+        while i < width:
+            j = i
+            while j < width and body[j]:
+                j += 1
+            if j - i >= 2 and any(blank[i:j]) and not all(blank[i:j]):
+                for k in range(i, j):
+                    alone = not (k > i and blank[k - 1]) and not (k + 1 < j and blank[k + 1])
+                    if blank[k] and alone and _heads_columns(rows[0], body, k):
+                        blank[k] = "cut"
+            i = max(j, i + 1)
     if len(rows) > 1:  # one blank after the same ':' or '|' in every line is a boundary
         for i in range(1, width):
             if blank[i] and not blank[i - 1] and {row[i - 1] for row in rows} <= {":"} | {"|"}:
@@ -273,7 +301,9 @@ def translate_lines(lines: list[str], catalog: Mapping[str, str]) -> tuple[list[
         column = [row[j] for row in cells if row[j].strip()]
         flush_right = all(not c.endswith(" ") for c in column)
         flush_left = all(not c.startswith(" ") for c in column)
-        right.append(flush_right and not flush_left)
+        # all as wide as each other: numbers below a header are flush right
+        numbers = all(re.search(r"\d", c) and not english_words(c) for c in column[1:])
+        right.append(flush_right and (not flush_left or (len(column) > 1 and numbers)))
         if not right[j]:  # a cell indented in its column keeps its indent
             for row, trow in zip(cells, texts):
                 if trow[j]:
