@@ -104,7 +104,7 @@ def english_words(text: str) -> list[str]:
     """
     text = QUOTED.sub(" ", MATH.sub(" ", text))
     words = []
-    for token in re.split(r"\s+", text):
+    for token in re.split(r"[\s/]+", text):
         if re.search(r"[_.(]\w|\w\(|\w=|\d", token.strip(".,:;!?()[]")):
             continue  # code or a name with digits: conv2d, F.pad, fc1, x.shape
         for word in WORD.findall(token):
