@@ -265,6 +265,12 @@ def translate_lines(lines: list[str], catalog: Mapping[str, str]) -> tuple[list[
     as a whole; it does not cut the table's columns.
     """
     gapped = [i for i, line in enumerate(lines) if GAP.search(_mask_brackets(line))]
+    if gapped and len(gapped) < len(lines):
+        # a row that happens to have single spaces at the table's column gaps is a row
+        spans = columns([lines[i] for i in gapped])
+        gaps = [k for (_, end), (start, _) in zip(spans, spans[1:]) for k in range(end, start)]
+        gapped = [i for i, line in enumerate(lines) if i in gapped
+                  or all(k >= len(line) or line[k] == " " for k in gaps)]
     if gapped and len(gapped) < len(lines):  # a title or a note among a table's rows
         out, missing = list(lines), []
         for i, line in enumerate(lines):
