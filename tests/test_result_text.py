@@ -124,6 +124,16 @@ def test_widgets_show_chinese_labels_live(monkeypatch):
         == "input size n"
 
 
+def test_a_missing_translation_names_the_cell_and_the_english_text():
+    nb = {"cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "stream", "name": "stdout", "text": "probe  0.5\n"},
+        {"output_type": "stream", "name": "stdout", "text": "stride 2 gives 3 ms\n"}]}]}
+    missing = result_text.translate_notebook(nb, {"probe": "线性探测"})
+    assert missing == ["cell 0: 'stride 2 gives 3 ms'"]
+    assert nb["cells"][0]["outputs"][0]["text"] == "线性探测  0.5\nstride 2 gives 3 ms\n"
+    assert result_text.notebook_messages(nb) == ["stride {0} gives {1} ms"]
+
+
 def test_code_listings_and_reprs_are_left_alone():
     assert result_text.is_code_listing("a = 1\nif a:\n    b = 2\n")
     assert not result_text.is_code_listing("loss 0.5\nstride 2\n")

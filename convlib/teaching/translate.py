@@ -247,8 +247,8 @@ def columns(lines: list[str]) -> list[tuple[int, int]]:
 def translate_lines(lines: list[str], catalog: Mapping[str, str]) -> tuple[list[str], list[str]]:
     """Translate consecutive printed lines cell by cell, re-padding the columns.
 
-    Returns the lines (a cell without a translation stays in English) and the templates
-    of the cells that had none. A column whose cells were flush right stays flush right;
+    Returns the lines (a cell without a translation stays in English) and the English
+    cells that had none. A column whose cells were flush right stays flush right;
     every column is as wide as its widest cell, measured by :func:`display_width`, so a
     table stays aligned when its words change width.
 
@@ -295,7 +295,7 @@ def translate_lines(lines: list[str], catalog: Mapping[str, str]) -> tuple[list[
             core = cell.strip()
             done = translate(core, catalog)
             if done is None:
-                missing.append(number_template(core)[0])
+                missing.append(core)
                 done = core
             out.append(done)
         texts.append(out)
@@ -330,7 +330,7 @@ def translate_output(text: str, catalog: Mapping[str, str]) -> tuple[str, list[s
 
     Lines are read in groups of consecutive non-blank lines; the columns of a group are
     found by :func:`columns`, so a table is translated cell by cell and re-aligned. Returns
-    the text and the templates that have no translation in ``catalog``.
+    the text and the English cells and lines that have no translation in ``catalog``.
 
     >>> zh = {"k = {0}: stride {1}": "k = {0}：步幅 {1}", "probe": "线性探测"}
     >>> translate_output("k = 3: stride 2\\n\\nprobe  1\\n", zh)

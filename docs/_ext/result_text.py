@@ -139,7 +139,8 @@ def notebook_messages(nb: dict) -> list[str]:
     """The templates a notebook's printed results and saved widgets need translated."""
     found = []
     for _, output, key in printed_texts(nb):
-        found += translate_output(_get(output, key), {})[1]
+        english = translate_output(_get(output, key), {})[1]
+        found += [number_template(text)[0] for text in english]
     for fields, field in widget_texts(nb):
         found.append(number_template(_field(fields, field).strip())[0])
     return list(dict.fromkeys(found))
@@ -155,7 +156,7 @@ def translate_notebook(nb: dict, catalog: Mapping[str, str]) -> list[str]:
         english = _get(output, key)
         text, lacking = translate_output(english, catalog)
         _set(output, key, text)
-        missing += [f"cell {number}: {template!r}" for template in lacking]
+        missing += [f"cell {number}: {line!r}" for line in dict.fromkeys(lacking)]
     for fields, field in widget_texts(nb):
         english = _field(fields, field)
         text = translate(english, catalog)
