@@ -139,3 +139,12 @@ def test_code_listings_and_reprs_are_left_alone():
     assert not result_text.is_code_listing("loss 0.5\nstride 2\n")
     assert result_text.REPR.match("<Figure size 640x480 with 1 Axes>")
     assert result_text.REPR.match("VBox(children=(IntSlider(value=7),))")
+
+
+def test_results_catalog_is_checked_by_i18n_check():
+    """``tools/i18n.py check`` covers results.po: an empty or fuzzy message there fails it."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import i18n
+
+    assert T.RESULTS_CATALOG in i18n.po_files()
+    assert i18n.problems(T.RESULTS_CATALOG) == []
