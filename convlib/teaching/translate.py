@@ -247,7 +247,7 @@ def columns(lines: list[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def translate_lines(lines: list[str], catalog: Mapping[str, str]) -> tuple[list[str], list[str]]:
+def _translate_table(lines: list[str], catalog: Mapping[str, str]) -> tuple[list[str], list[str]]:
     """Translate consecutive printed lines cell by cell, re-padding the columns.
 
     Returns the lines (a cell without a translation stays in English) and the English
@@ -326,6 +326,25 @@ def translate_lines(lines: list[str], catalog: Mapping[str, str]) -> tuple[list[
             parts.append(pad(text, widths[j], right[j]))
         result.append("".join(parts).rstrip())
     return result, missing
+
+
+def translate_lines(lines: list[str], catalog: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """:func:`_translate_table`, or each line cut at its own wide gaps if that lacks a cell.
+
+    Where a table's columns depend on its numbers (the timings of another run are wider),
+    its cells are cut elsewhere than in the run the catalog was made from; cut line by
+    line at two or more spaces, the same words are found again (without re-aligning).
+
+    >>> zh = {"median": "中位数", "first call": "首次调用"}
+    >>> translate_lines(["first call    median", "12345678.25 ms 3 ms"], zh)[0]
+    ['首次调用    中位数', '12345678.25 ms 3 ms']
+    """
+    out, missing = _translate_table(lines, catalog)
+    if missing and len(lines) > 1:
+        alone = [_translate_table([line], catalog) for line in lines]
+        if not any(lacking for _, lacking in alone):
+            return [done[0] for done, _ in alone], []
+    return out, missing
 
 
 def translate_output(text: str, catalog: Mapping[str, str]) -> tuple[str, list[str]]:
