@@ -57,7 +57,7 @@ def test_printed_results_are_chinese_with_the_same_numbers(path):
             assert T.NUMBER.findall(zh) == T.NUMBER.findall(en), f"cell {number}: {en!r} -> {zh!r}"
             assert DIGITS.findall(zh) == DIGITS.findall(en), f"cell {number}: {en!r} -> {zh!r}"
             checked += bool(T.english_words(en))
-    assert checked or "appendix" in path.stem or path.stem.startswith("0"), path.stem
+    assert checked > 0, path.stem  # every chapter prints words
 
 
 def test_every_english_line_of_the_chapters_is_covered():
