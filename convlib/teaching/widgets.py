@@ -27,7 +27,7 @@ import numpy as np
 
 from ..arithmetic import output_size
 from ..conv import conv2d
-from .translate import tr
+from .translate import language, tr
 from .viz import show_array, sliding_window
 
 __all__ = ["output_size_explorer", "kernel_explorer", "output_size_text", "OutputSizeExplorer"]
@@ -172,8 +172,8 @@ def kernel_explorer(
 
     >>> identity = np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]])
     >>> box = kernel_explorer(np.eye(8), {"identity": identity})
-    >>> box.children[0].options, box.children[0].value
-    ((('identity', 'identity'), ('custom 3x3', 'custom 3x3')), 'identity')
+    >>> box.children[0].options
+    ('identity', 'custom 3x3')
     """
     img = np.asarray(image, dtype=np.float64)
     if img.ndim != 2:
@@ -185,9 +185,10 @@ def kernel_explorer(
         if k.ndim != 2:
             raise ValueError(f"kernel {name!r} must be 2D, got shape {k.shape}")
     custom = "custom 3x3"
-    # (label, value) pairs: the label in the reader's language, the value the preset's name
-    choice = W.Dropdown(options=[(tr(name), name) for name in [*presets, custom]],
-                        description=tr("kernel"))
+    names = [*presets, custom]
+    # in another language, (label, value) pairs: the label translated, the value the name
+    options = names if language() == "en" else [(tr(name), name) for name in names]
+    choice = W.Dropdown(options=options, description=tr("kernel"))
     cells = [W.FloatText(0.0, layout=W.Layout(width="64px")) for _ in range(9)]
     grid = W.GridBox(cells, layout=W.Layout(grid_template_columns="repeat(3, 70px)"))
     picture = W.Image(format="png")
