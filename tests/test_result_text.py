@@ -110,7 +110,7 @@ def test_widgets_show_chinese_labels_live(monkeypatch):
     monkeypatch.setenv("CONVBOOK_LANGUAGE", "zh_CN")
     box = widgets.output_size_explorer(7, 3)
     sliders = box.children[0].children[0].children
-    assert [s.description for s in sliders] == ["输入大小 n", "卷积核大小 k", "步幅 s", "填充 p",
+    assert [s.description for s in sliders] == ["输入尺寸 n", "卷积核大小 k", "步幅 s", "填充 p",
                                                 "扩张率 d"]
     import numpy as np
 

@@ -38,9 +38,9 @@ SLOT = re.compile(r"\{(\d+)\}")
 MATH = re.compile(r"\$[^$]*\$")
 # Words that stay as they are in the Chinese edition: units, code and library names,
 # abbreviations that d2l-zh also keeps in Latin letters (CNN, MACs, logit, sigmoid), the
-# names of people in a method's name (Sobel, Hann, Holm); in printed results also Python
+# names of people in a method's name (Hann, Holm); in printed results also Python
 # values and the names of variables, arguments and torch modules as the code spells them
-# (True, lr, eps, rank, dx, Linear). One home for the allowed set: the tests and the build
+# (True, lr, eps, dx, Linear). One home for the allowed set: the tests and the build
 # use this list.
 KEPT_WORDS = frozenset(
     """
@@ -51,8 +51,8 @@ KEPT_WORDS = frozenset(
     SiLU BN GN LN AUC ECE ROC NLL ReLU Xavier He Kaiming Glorot DDP bf16 fp16 fp32 float32
     float64 int8 dtype NCHW NHWC RGB log max min mean std var exp sin cos x y z ID
     fft MAC MACs MMAC MMACs GMAC KiB TiB TFLOP TFLOPs CNN IQR AMP logit logits
-    sigmoid tanh softmax Sobel Hann Holm Toeplitz
-    True False None lr eps rank unfold pickle Long Float dx dw db dy dL
+    sigmoid tanh softmax Hann Holm
+    True False None lr eps unfold pickle Long Float dx dw db dy dL
     Conv1d Conv2d Linear Sigmoid Tanh Flatten Dropout MaxPool2d AvgPool2d BatchNorm2d
     """.split()
 )
