@@ -171,3 +171,17 @@ def test_timing_tables_of_another_run_are_still_translated():
                 if output.get("output_type") == "stream":
                     output["text"] = T.NUMBER.sub(other_run, "".join(output["text"]))
             assert result_text.translate_notebook({"cells": [cell]}, catalog) == []
+
+
+def test_the_catalog_reader_agrees_with_babel():
+    """convlib reads results.po without babel (a student's install has none)."""
+    with T.RESULTS_CATALOG.open("rb") as file:
+        catalog = read_po(file)
+    expected = {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    assert T.read_messages(T.RESULTS_CATALOG.read_text(encoding="utf8")) == expected
+    for path in sorted((ROOT / "locales").rglob("chapters/*.po"))[:3]:
+        with path.open("rb") as file:
+            catalog = read_po(file)
+        expected = {m.id: m.string for m in catalog
+                    if m.id and m.string and not m.fuzzy and not m.context}
+        assert T.read_messages(path.read_text(encoding="utf8")) == expected, path.name

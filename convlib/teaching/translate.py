@@ -384,19 +384,63 @@ RESULTS_CATALOG = ROOT / "locales" / "zh_CN" / "LC_MESSAGES" / "results.po"
 def load_catalog(path: Path = RESULTS_CATALOG) -> dict[str, str]:
     """The current (translated, not fuzzy) messages of a gettext catalog, id -> text.
 
-    An absent catalog (an installed copy of convlib without the book) is empty.
+    An absent catalog (an installed copy of convlib without the book) is empty. Read
+    with :func:`read_messages`, so that a student's install (no babel) shows the
+    widgets' labels in Chinese too.
     """
     if not path.exists():
         return {}
-    from babel.messages.pofile import read_po  # the authors' and the book's install
+    return read_messages(path.read_text(encoding="utf8"))
 
-    with path.open("rb") as file:
-        catalog = read_po(file)
-    return {
-        str(message.id): str(message.string)
-        for message in catalog
-        if message.id and message.string and not message.fuzzy
-    }
+
+_PO_LINE = re.compile(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+(".*")$|^(".*")$')
+_PO_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+
+
+def _po_string(quoted: str) -> str:
+    return re.sub(r"\\(.)", lambda m: _PO_ESCAPES.get(m.group(1), m.group(1)), quoted[1:-1])
+
+
+def read_messages(text: str) -> dict[str, str]:
+    """The translated, not fuzzy, messages of the text of a ``.po`` file, id -> text.
+
+    >>> read_messages('#, fuzzy\\nmsgid "a"\\nmsgstr "x"\\n\\nmsgid "b {0}"\\n'
+    ...               'msgstr ""\\n"乙 {0}\\\\n"\\n\\nmsgid "c"\\nmsgstr ""\\n')
+    {'b {0}': '乙 {0}\\n'}
+    """
+    messages: dict[str, str] = {}
+    entry: dict[str, str] = {}
+    fuzzy = False
+    field = ""
+
+    def close() -> None:
+        if entry.get("msgid") and entry.get("msgstr") and not fuzzy and "msgctxt" not in entry:
+            messages[entry["msgid"]] = entry["msgstr"]
+
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#~"):
+            continue
+        if line.startswith("#"):
+            if "msgid" in entry:
+                close()
+                entry, fuzzy, field = {}, False, ""
+            if line.startswith("#,") and "fuzzy" in line:
+                fuzzy = True
+            continue
+        match = _PO_LINE.match(line)
+        if not match:
+            continue
+        if match.group(1):
+            if match.group(1) in ("msgid", "msgctxt") and "msgstr" in entry:
+                close()
+                entry, fuzzy = {}, False
+            field = match.group(1)
+            entry[field] = _po_string(match.group(2))
+        elif field:
+            entry[field] += _po_string(match.group(3))
+    close()
+    return messages
 
 
 def language() -> str:
