@@ -18,6 +18,11 @@ Code, executed outputs, figures and widgets come from the one set of notebooks.
     python tools/i18n.py config              write the Chinese edition's _config.yml
                                              (used by ``make book``)
 
+The printed results (tables, verdicts) and the widgets' labels are translated in
+``locales/zh_CN/LC_MESSAGES/results.po``, whose messages are number templates
+(``convlib.teaching.translate``); ``update`` extracts them from the committed notebooks
+(``tools/result_catalog.py``) and the Chinese build puts them in (``docs/_ext/result_text.py``).
+
 The assignments' instructions are translated the same way, a markdown cell per message,
 in ``locales/zh_CN/LC_MESSAGES/assignments/<NN_topic>.po`` (``update`` extracts them; the
 cells of solution blocks are left out, so a translation cannot leak a solution).
@@ -53,6 +58,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+import result_catalog  # noqa: E402  (tools/, beside this file)
 from cjk_font import CJK  # noqa: E402  (tools/, beside this file)
 from editions import CHINESE as LANGUAGE  # noqa: E402
 from editions import UNTRANSLATED_PAGES  # noqa: E402
@@ -166,9 +172,11 @@ def update() -> None:
         check=True, stdout=subprocess.DEVNULL,
     )
     update_assignments()
+    result_catalog.update()  # the printed results' and widgets' words: results.po
     templates = {p.relative_to(GETTEXT).with_suffix(".po") for p in GETTEXT.rglob("*.pot")}
     templates |= {assignment_catalog(nb).relative_to(MESSAGES) for nb in assignment_notebooks()}
     templates.add(OTTER_CATALOG.relative_to(MESSAGES))
+    templates.add(Path("results.po"))
     for path in po_files():
         if path.relative_to(MESSAGES) not in templates:
             print(f"removed {path.relative_to(ROOT)} (its page is gone)")

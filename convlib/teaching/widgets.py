@@ -27,9 +27,21 @@ import numpy as np
 
 from ..arithmetic import output_size
 from ..conv import conv2d
+from .translate import language, tr
 from .viz import show_array, sliding_window
 
 __all__ = ["output_size_explorer", "kernel_explorer", "output_size_text", "OutputSizeExplorer"]
+
+# Every label and message of the widgets, in English. They are shown through
+# :func:`convlib.teaching.translate.tr`, so a notebook run with CONVBOOK_LANGUAGE=zh_CN
+# shows them in Chinese; ``tools/i18n.py update`` puts them in results.po (with the kernel
+# names of the chapters' saved widgets, which a notebook chooses).
+LABELS = (
+    "input size n", "kernel size k", "stride s", "padding p", "dilation d",
+    "window position", "kernel", "custom 3x3", "3x3 weights (used by custom 3x3):",
+    "No output: make the kernel smaller, or add padding.",
+    "the kernel span 5 is larger than the padded input 3",
+)
 
 
 def output_size_text(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> str:
@@ -42,8 +54,8 @@ def output_size_text(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> str:
     head = (f"n_out = floor((n + 2p - d(k-1) - 1) / s) + 1 = "
             f"floor(({n} + {2 * p} - {d * (k - 1)} - 1) / {s}) + 1")
     if top < 0:
-        return (f"{head}: the kernel span {d * (k - 1) + 1} is larger than the padded "
-                f"input {n + 2 * p}")
+        why = tr(f"the kernel span {d * (k - 1) + 1} is larger than the padded input {n + 2 * p}")
+        return f"{head}: {why}"
     return f"{head} = {output_size(n, k, s, p, d)}"
 
 
@@ -88,15 +100,15 @@ def output_size_explorer(
     style = {"description_width": "110px"}
     layout = W.Layout(width="360px")
     sliders = {
-        "n": W.IntSlider(input_size, 1, max_input, description="input size n", style=style,
+        "n": W.IntSlider(input_size, 1, max_input, description=tr("input size n"), style=style,
                          layout=layout),
-        "k": W.IntSlider(kernel_size, 1, 7, description="kernel size k", style=style,
+        "k": W.IntSlider(kernel_size, 1, 7, description=tr("kernel size k"), style=style,
                          layout=layout),
-        "s": W.IntSlider(stride, 1, 4, description="stride s", style=style, layout=layout),
-        "p": W.IntSlider(padding, 0, 3, description="padding p", style=style, layout=layout),
-        "d": W.IntSlider(dilation, 1, 4, description="dilation d", style=style, layout=layout),
+        "s": W.IntSlider(stride, 1, 4, description=tr("stride s"), style=style, layout=layout),
+        "p": W.IntSlider(padding, 0, 3, description=tr("padding p"), style=style, layout=layout),
+        "d": W.IntSlider(dilation, 1, 4, description=tr("dilation d"), style=style, layout=layout),
     }
-    step = W.IntSlider(0, 0, 0, description="window position", style=style, layout=layout)
+    step = W.IntSlider(0, 0, 0, description=tr("window position"), style=style, layout=layout)
     text = W.HTML()
     picture = W.Image(format="png")
     controls = W.HBox([W.VBox(list(sliders.values())), W.VBox([step])])
@@ -129,7 +141,8 @@ def output_size_explorer(
             step.max = max((m or 1) ** 2 - 1, 0)
             step.value = min(step.value, step.max)
         if m is None:
-            text.value += "<br>No output: make the kernel smaller, or add padding."
+            advice = tr("No output: make the kernel smaller, or add padding.")
+            text.value += "<br>" + html.escape(advice)
             picture.layout.display = "none"
             return
         fig = sliding_window((n, n), (k, k), step.value, stride=s, padding=p, dilation=d)
@@ -172,11 +185,15 @@ def kernel_explorer(
         if k.ndim != 2:
             raise ValueError(f"kernel {name!r} must be 2D, got shape {k.shape}")
     custom = "custom 3x3"
-    choice = W.Dropdown(options=[*presets, custom], description="kernel")
+    names = [*presets, custom]
+    # in another language, (label, value) pairs: the label translated, the value the name
+    options = names if language() == "en" else [(tr(name), name) for name in names]
+    choice = W.Dropdown(options=options, description=tr("kernel"))
     cells = [W.FloatText(0.0, layout=W.Layout(width="64px")) for _ in range(9)]
     grid = W.GridBox(cells, layout=W.Layout(grid_template_columns="repeat(3, 70px)"))
     picture = W.Image(format="png")
-    box = W.VBox([choice, W.HBox([W.Label("3x3 weights (used by custom 3x3):"), grid]), picture])
+    label = W.Label(tr("3x3 weights (used by custom 3x3):"))
+    box = W.VBox([choice, W.HBox([label, grid]), picture])
     busy = {"filling": False}
 
     def kernel() -> np.ndarray:
