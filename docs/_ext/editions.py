@@ -256,7 +256,8 @@ def setup(app: Sphinx) -> dict:
     # after sphinx-book-theme has added its header buttons (priority 500)
     app.connect("html-page-context", add_switch, priority=900)
     app.connect("doctree-read", translate_toc_captions)
-    app.connect("config-inited", translate_options)
+    # before sphinx-togglebutton writes its hints into the pages (at config-inited, 500)
+    app.connect("config-inited", translate_options, priority=100)
     app.connect("builder-inited", translate_messages)
     app.add_transform(ReportUntranslated)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
