@@ -112,6 +112,8 @@ def test_the_glossary_lists_the_term_and_its_other_names_and_search_keeps_them(e
      ("附录{ref}`errata`逐一重新计算了", 1),  # no spaces, but not in 《》
      ("附录《{ref}`errata`》逐一重新计算了", 0),
      ("{ref}`第 9 章 <sec-x>` 会在", 1),  # an explicit text: no 《》, but no space either
+     ("本章在 [第 9 章](09_training_a_cnn.ipynb) 的", 1), ("本章在[第 9 章](09.ipynb)的", 0),
+     ("可以在 [Binder](https://mybinder.org) 上打开", 0),
      ("它的 52k 个权重", 1), ("它的 5.2 万个权重", 0), ("卷积核 `k=3` 与 $O(n^2)$", 0),
      ("输出相同.", 1), ("输出相同。见 convlib.conv", 0)],
 )

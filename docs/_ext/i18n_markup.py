@@ -125,6 +125,12 @@ def has_prose(message: str) -> bool:
 _HAN = "\u4e00-\u9fff"
 _CJK = _HAN + "\u3000-\u303f\uff00-\uffef"  # Han characters, CJK and full-width punctuation
 _XREF = re.compile(r"(?<!`)\{(?P<role>doc|ref|numref|term)\}`(?P<body>[^`]*)`")
+# A Markdown link whose text is Chinese at the edge that a space separates from Chinese text:
+# "本章在 [第 9 章](09_training_a_cnn.ipynb) 的". (A Latin name keeps its spaces:
+# "在 [Binder](...) 上".)
+_CHINESE_LINK = re.compile(
+    rf"[{_CJK}][ \t]+(?P<link>\[[{_HAN}][^\]]*\]\([^)\s]+\))"
+    rf"|(?P<link2>\[[^\]]*[{_HAN}]\]\([^)\s]+\))[ \t]+[{_CJK}]")
 # A number with a "k" (thousand) or "M" (million) suffix: Chinese counts in 万 and 亿
 _SUFFIXED_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?[kKM](?!\w)")
 # A half-width full stop, comma, colon, semicolon, question or exclamation mark right after
@@ -136,8 +142,9 @@ _HALF_WIDTH_PUNCTUATION = re.compile(rf"[{_HAN}][.,;:?!](?![\w.])")
 def typesetting_problems(translation: str) -> list[str]:
     """What is wrong with a Chinese translation's typesetting (empty: nothing).
 
-    * a space between Chinese text and a cross-reference ({doc}, {ref}, {numref}, {term}):
-      Chinese has no spaces between words, so it shows as a gap in the sentence;
+    * a space between Chinese text and a cross-reference ({doc}, {ref}, {numref}, {term})
+      or a link whose text is Chinese ([第 9 章](...)): Chinese has no spaces between
+      words, so it shows as a gap in the sentence;
     * a {doc} or {ref} without a text of its own (Sphinx inserts the page's or section's
       title) that is not quoted as 《title》, so the title runs into the sentence;
     * a number with a k or M suffix (52k): Chinese writes 5.2 万;
@@ -163,6 +170,9 @@ def typesetting_problems(translation: str) -> list[str]:
         if (match["role"] in ("doc", "ref") and "<" not in match["body"]
                 and not (before.endswith("《") and after.startswith("》"))):
             problems.append(f"{role} inserts a title: write 《{role}》")
+    for match in _CHINESE_LINK.finditer(translation):
+        link = match['link'] or match['link2']
+        problems.append(f"a space between Chinese text and the link {link}")
     prose = translation
     for pattern in (_ROLE, _DISPLAY_MATH, _CODE, _INLINE_MATH, _URL, _LINK_TARGET):
         prose = pattern.sub(" ", prose)
