@@ -542,6 +542,18 @@ def test_chinese_search_finds_the_chapter(visit, query, page):
     assert any(page in link for link in links), (query, links)
 
 
+# Other names of the book's terms (locales/zh_CN/terms.yml): the chapter that introduces
+# the term mentions the other name there ("步幅（也称步长）"), so searching for it finds the
+# chapter, and the glossary lists it.
+@pytest.mark.parametrize("query, page", [("步长", "03_padding_stride_dilation"),
+                                         ("特征映射", "04_channels"),
+                                         ("过滤器", "02_cross_correlation")])
+def test_chinese_search_finds_the_chapter_for_another_name(visit, query, page):
+    links = search_results(visit, query, "zh/")
+    assert any(f"chapters/{page}" in link for link in links), (query, links)
+    assert any("glossary" in link for link in links), (query, links)
+
+
 @pytest.mark.parametrize("query", ARTICLE_WORDS)
 def test_chinese_search_finds_the_articles_words(visit, query):
     links = search_results(visit, query, "zh/")

@@ -10,8 +10,13 @@ Code, executed outputs, figures and widgets come from the one set of notebooks.
                                              new messages come in empty, changed ones fuzzy
     python tools/i18n.py status              per page: messages, untranslated, fuzzy
     python tools/i18n.py check [PAGE.po ...] exit 1 on a problem in any .po file: untranslated
-                                             or fuzzy message, or a translation that lost a
-                                             formula, code span or link target
+                                             or fuzzy message, a translation that lost a
+                                             formula, code span or link target, or one
+                                             whose typesetting is wrong (a space around a
+                                             cross-reference, an inserted title not in
+                                             《》, 52k for 5.2 万, a half-width full stop),
+                                             or that uses a variant the table of terms
+                                             (locales/zh_CN/terms.yml) bans
     python tools/i18n.py export PAGE.po      the messages still to translate, as blocks
                                              (--all: every message, to revise)
     python tools/i18n.py import PAGE.po F    write translated blocks back (checked)
@@ -45,6 +50,7 @@ message without prose (a display equation) is filled in by ``update`` itself.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import shutil
@@ -62,7 +68,7 @@ import result_catalog  # noqa: E402  (tools/, beside this file)
 from cjk_font import CJK  # noqa: E402  (tools/, beside this file)
 from editions import CHINESE as LANGUAGE  # noqa: E402
 from editions import UNTRANSLATED_PAGES  # noqa: E402
-from i18n_markup import has_prose, markup_problems  # noqa: E402
+from i18n_markup import has_prose, markup_problems, typesetting_problems  # noqa: E402
 
 LOCALES = ROOT / "locales"
 MESSAGES = LOCALES / LANGUAGE / "LC_MESSAGES"
@@ -70,9 +76,12 @@ MESSAGES = LOCALES / LANGUAGE / "LC_MESSAGES"
 GETTEXT_OUTPUT = ROOT / "_build" / "_gettext"
 GETTEXT = GETTEXT_OUTPUT / "_build" / "gettext"
 ZH_BUILD = ROOT / "_build" / "zh"
-# Words the Chinese search must keep whole, besides the glossary's terms: the synonyms
-# that readers of other Chinese texts search for (批标准化, 池化, 卷积运算, ...).
+# Words the Chinese search must keep whole, besides the glossary's terms and the table of
+# terms' aliases (TERMS): words of other Chinese texts that are not terms (卷积运算, ...).
 SEARCH_WORDS = LOCALES / LANGUAGE / "search_words.txt"
+# One term per concept, the other names readers know, and the variants no translation may
+# use (tests/test_terms.py checks the catalogs against it).
+TERMS = LOCALES / LANGUAGE / "terms.yml"
 GLOSSARY = ROOT / "docs" / "glossary.md"
 BIN = Path(sys.executable).parent
 
@@ -193,8 +202,36 @@ def update() -> None:
     status()
 
 
+# Where a translation may name another term's variant: a mention beside the term
+# ("步幅（也称步长）", "也常译作池化", "d2l-zh 称之为迭代周期") and a quotation (a source's
+# own words). The glossary lists the other names this way too.
+_MENTION = re.compile(r"(?:(?:也|又|或)常?(?:称|叫|译作|译为|写作)|称之为)[^，。；：）)]*")
+_QUOTED = re.compile("“[^”]*”|《[^》]*》|\u300c[^\u300d]*\u300d")  # “…”, 《…》, corner brackets
+
+
+@functools.cache
+def banned_variants() -> list[tuple[re.Pattern, str]]:
+    """(pattern of a banned variant, the term to write instead), from the table of terms."""
+    return [(re.compile(variant), entry["term"])
+            for entry in terms() for variant in entry["banned"]]
+
+
+def variant_problems(translation: str) -> list[str]:
+    """The banned variants of the table of terms that ``translation`` uses.
+
+    >>> variant_problems("全量微调和完全微调")
+    ['完全微调: write 全量微调']
+    >>> variant_problems("特征图（也称特征映射）；d2l-zh 称之为迭代周期；“池化操作”")
+    []
+    """
+    text = _QUOTED.sub("", _MENTION.sub("", translation))
+    return [f"{match}: write {term}" for pattern, term in banned_variants()
+            for match in pattern.findall(text)]
+
+
 def problems(path: Path) -> list[str]:
-    """What is wrong with one catalog: missing, stale or damaged translations."""
+    """What is wrong with one catalog: missing, stale or damaged translations, a wrong
+    typesetting, a term's banned variant."""
     found = []
     for message in read(path):
         if not message.id:
@@ -206,6 +243,10 @@ def problems(path: Path) -> list[str]:
             found.append(f"{where}: stale (fuzzy)")
         else:
             found += [f"{where}: {p}" for p in markup_problems(message.id, message.string)]
+            if message.string != message.id:  # (a message that is its own translation is
+                # the English page's text, Chinese words included)
+                found += [f"{where}: {p}" for p in typesetting_problems(message.string)]
+                found += [f"{where}: {p}" for p in variant_problems(message.string)]
     return found
 
 
@@ -261,14 +302,22 @@ def import_blocks(path: Path, blocks: Path) -> int:
     return 1 if errors else 0
 
 
+def terms() -> list[dict]:
+    """The table of terms: for each concept its term, aliases and banned variants."""
+    return yaml.safe_load(TERMS.read_text(encoding="utf8"))
+
+
 def search_words() -> list[str]:
-    """The Chinese terms of the glossary (its entries' term lines) and the extra words."""
+    """The Chinese terms of the glossary (its entries' term lines), the terms and aliases
+    of the table of terms, and the extra words."""
     text = GLOSSARY.read_text(encoding="utf8")
     body = text.split("```{glossary}", 1)[1].split("```", 1)[0]
-    terms = [line.strip() for line in body.splitlines()
+    words = [line.strip() for line in body.splitlines()
              if line and not line[0].isspace() and CJK.search(line)]
-    extra = SEARCH_WORDS.read_text(encoding="utf8").split()
-    return sorted(set(terms + extra))
+    for entry in terms():
+        words += [entry["term"], *entry["aliases"]]
+    words += SEARCH_WORDS.read_text(encoding="utf8").split()
+    return sorted(set(words))
 
 
 def translated_messages(*paths: Path) -> dict[str, str]:

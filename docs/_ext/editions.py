@@ -8,6 +8,9 @@ This extension adds what Sphinx does not:
 
 * a language switch at the top of every page, linking to the same page in the other
   edition (and a ``<link rel="alternate" hreflang>`` for search engines);
+* in the Chinese build, the interface strings that no catalog reaches: the theme's
+  buttons and search field, sphinx-togglebutton's hints, messages missing from the
+  zh_CN catalogs of Sphinx and the theme;
 * in the Chinese build, a warning for every message of a page that is shown in English
   because its translation is missing, or stale: ``make translations`` (sphinx-intl)
   marks a translation *fuzzy* when its English paragraph changed, and a fuzzy
@@ -77,6 +80,62 @@ BUTTONS_ZH = {
 }
 
 
+# The interface strings that no catalog of ours reaches, in the Chinese edition.
+# Options that Jupyter Book or an extension sets in English (the search field's
+# placeholder, sphinx-togglebutton's hints on folded content):
+OPTIONS_ZH = {
+    "togglebutton_hint": "点击显示",
+    "togglebutton_hint_hide": "点击隐藏",
+}
+SEARCH_BAR_ZH = "搜索本书……"
+HOME_ZH = "首页"
+# Messages that the zh_CN catalogs of Sphinx and sphinx-book-theme leave out, or give in
+# Taiwanese wording: catalog -> {English: Chinese}. (The strings of our own templates,
+# _templates/, are translated in locales/zh_CN/LC_MESSAGES/sphinx.po.)
+MESSAGES_ZH = {
+    "sphinx": {"Link to this heading": "链接到此标题"},
+    "booktheme": {"Print to PDF": "打印为 PDF", "logo": "标志"},
+}
+BOOK_THEME = "sphinx_book_theme"
+# The language switch's accessible name
+SWITCH_NAME = {ENGLISH: "Edition", CHINESE: "版本"}
+
+
+def translate_options(app: Sphinx, config) -> None:
+    """In the Chinese edition, the options that carry interface text, in Chinese."""
+    if edition(app) != CHINESE:
+        return
+    for name, value in OPTIONS_ZH.items():
+        if name in config:  # (the extension that reads it is loaded)
+            setattr(config, name, value)
+    if config.html_theme != BOOK_THEME:
+        return
+    options = dict(config.html_theme_options or {})
+    options["search_bar_text"] = SEARCH_BAR_ZH
+    logo = dict(options.get("logo") or {})
+    if not logo.get("text"):  # the theme's alt text is "<title> - Home"
+        logo.setdefault("alt_text", f"{config.html_title or config.project} - {HOME_ZH}")
+    options["logo"] = logo
+    config.html_theme_options = options
+
+
+def translate_messages(app: Sphinx) -> None:
+    """Add MESSAGES_ZH to the message catalogs Sphinx has loaded (Chinese edition)."""
+    if edition(app) != CHINESE:
+        return
+    from sphinx.locale import translators
+
+    for catalog, messages in MESSAGES_ZH.items():
+        if catalog == "booktheme" and app.config.html_theme != BOOK_THEME:
+            continue
+        table = getattr(translators.get(("general", catalog)), "_catalog", None)
+        if table is None:
+            logger.warning("no %s message catalog to add the Chinese interface strings to",
+                           catalog, type="i18n")
+            continue
+        table.update(messages)
+
+
 def translate_buttons(buttons: list) -> None:
     """Translate the labels of sphinx-book-theme's header buttons, in place.
 
@@ -107,7 +166,8 @@ def add_switch(app: Sphinx, pagename: str, templatename: str, context: dict, doc
             alternates.append(f'<link rel="alternate" hreflang="{code}" href="{href}" />')
     # shown by _templates/layout.html, above the article
     context["edition_switch"] = (
-        '<nav class="edition-switch" aria-label="Edition">' + " · ".join(links) + "</nav>"
+        f'<nav class="edition-switch" aria-label="{SWITCH_NAME[this]}">'
+        + " · ".join(links) + "</nav>"
     )
     context["metatags"] = context.get("metatags", "") + "\n".join(alternates)
     if this == CHINESE:
@@ -196,5 +256,8 @@ def setup(app: Sphinx) -> dict:
     # after sphinx-book-theme has added its header buttons (priority 500)
     app.connect("html-page-context", add_switch, priority=900)
     app.connect("doctree-read", translate_toc_captions)
+    # before sphinx-togglebutton writes its hints into the pages (at config-inited, 500)
+    app.connect("config-inited", translate_options, priority=100)
+    app.connect("builder-inited", translate_messages)
     app.add_transform(ReportUntranslated)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

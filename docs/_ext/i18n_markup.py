@@ -118,3 +118,72 @@ def has_prose(message: str) -> bool:
         rest = pattern.sub(" ", rest)
     rest = _LINK_TARGET.sub("]", rest)
     return re.search(r"[A-Za-z]{2,}", rest) is not None
+
+
+# --- Chinese typesetting ----------------------------------------------------------------
+
+_HAN = "\u4e00-\u9fff"
+_CJK = _HAN + "\u3000-\u303f\uff00-\uffef"  # Han characters, CJK and full-width punctuation
+_XREF = re.compile(r"(?<!`)\{(?P<role>doc|ref|numref|term)\}`(?P<body>[^`]*)`")
+# A Markdown link whose text is Chinese at the edge that a space separates from Chinese text:
+# "本章在 [第 9 章](09_training_a_cnn.ipynb) 的". (A Latin name keeps its spaces:
+# "在 [Binder](...) 上".)
+_CHINESE_LINK = re.compile(
+    rf"[{_CJK}][ \t]+(?P<link>\[[{_HAN}][^\]]*\]\([^)\s]+\))"
+    rf"|(?P<link2>\[[^\]]*[{_HAN}]\]\([^)\s]+\))[ \t]+[{_CJK}]")
+# A number with a "k" (thousand) or "M" (million) suffix: Chinese counts in 万 and 亿
+_SUFFIXED_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?[kKM](?!\w)")
+# A half-width full stop, comma, colon, semicolon, question or exclamation mark right after
+# a Han character (not a decimal point, a file name or an ellipsis in code: those are
+# blanked out first)
+_HALF_WIDTH_PUNCTUATION = re.compile(rf"[{_HAN}][.,;:?!](?![\w.])")
+
+
+def typesetting_problems(translation: str) -> list[str]:
+    """What is wrong with a Chinese translation's typesetting (empty: nothing).
+
+    * a space between Chinese text and a cross-reference ({doc}, {ref}, {numref}, {term})
+      or a link whose text is Chinese ([第 9 章](...)): Chinese has no spaces between
+      words, so it shows as a gap in the sentence;
+    * a {doc} or {ref} without a text of its own (Sphinx inserts the page's or section's
+      title) that is not quoted as 《title》, so the title runs into the sentence;
+    * a number with a k or M suffix (52k): Chinese writes 5.2 万;
+    * a half-width punctuation mark after a Chinese character.
+
+    >>> typesetting_problems("而《{doc}`running_locally`》介绍了，每层 5.2 万个权重。")
+    []
+    >>> for p in typesetting_problems("而 {doc}`running_locally` 介绍了 52k 个权重."):
+    ...     print(p)
+    a space between Chinese text and {doc}`running_locally`
+    {doc}`running_locally` inserts a title: write 《{doc}`running_locally`》
+    52k: write the number in 万 (5.2 万)
+    half-width punctuation after a Chinese character: '重.'
+    """
+    if not re.search(f"[{_HAN}]", translation):
+        return []
+    problems = []
+    for match in _XREF.finditer(translation):
+        role = match.group(0)
+        before, after = translation[: match.start()], translation[match.end():]
+        if re.search(rf"[{_CJK}][ \t]+$", before) or re.match(rf"[ \t]+[{_CJK}]", after):
+            problems.append(f"a space between Chinese text and {role}")
+        if (match["role"] in ("doc", "ref") and "<" not in match["body"]
+                and not (before.endswith("《") and after.startswith("》"))):
+            problems.append(f"{role} inserts a title: write 《{role}》")
+    for match in _CHINESE_LINK.finditer(translation):
+        link = match['link'] or match['link2']
+        problems.append(f"a space between Chinese text and the link {link}")
+    prose = translation
+    for pattern in (_ROLE, _DISPLAY_MATH, _CODE, _INLINE_MATH, _URL, _LINK_TARGET):
+        prose = pattern.sub(" ", prose)
+    for number in _SUFFIXED_NUMBER.findall(prose):
+        problems.append(f"{number}: write the number in 万 ({_in_wan(number)})")
+    for mark in _HALF_WIDTH_PUNCTUATION.findall(prose):
+        problems.append(f"half-width punctuation after a Chinese character: {mark!r}")
+    return problems
+
+
+def _in_wan(number: str) -> str:
+    """52k -> 5.2 万, 33.5k -> 3.35 万, 1.2M -> 120 万 (for the message)."""
+    value = float(number[:-1]) * (1e6 if number[-1] == "M" else 1e3)
+    return f"{value / 1e4:g} 万"
