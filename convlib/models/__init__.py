@@ -11,7 +11,9 @@
   NumPy, VGG, ResNet and MobileNet blocks;
 * :mod:`convlib.models.schedules` -- learning-rate schedules and the range test;
 * ``convlib.models.deep_experiment`` -- ``python -m convlib.models.deep_experiment``, the
-  grids of the deep-networks chapter;
+  grids of the deep-networks chapter; ``convlib.models.kernel_experiment``, the training
+  chapter's kernel-size study; ``convlib.models.init_experiment``, the initialization
+  chapter's Xavier/He comparison;
 * :mod:`convlib.models.efficientnet` -- EfficientNet-Lite0 with its ImageNet weights;
   :mod:`convlib.models.efficientnet_numpy` -- its forward pass in NumPy with convlib.
 
