@@ -57,7 +57,7 @@ MACHADO = {
 VISIONS = ["normal", *MACHADO]
 
 # Chapters another change is rewriting; what they still need is in the issue (#25).
-PENDING = {"07_backprop", "09_training_a_cnn"}
+PENDING: set[str] = set()
 
 # Pairs of colours that one piece of code draws but no reader has to tell apart.
 NEVER_COMPARED = {
@@ -344,7 +344,7 @@ def _contrast(a, b) -> float:
 def test_values_written_in_cells_have_text_contrast(name):
     """show_array writes a cell's value in black or white: at least 4.5:1 against the
     cell's colour (WCAG 1.4.3 applies to text in images) on every colour of every map."""
-    from convlib.teaching._arrays import _text_colour
+    from convlib.teaching.style import text_colour as _text_colour
 
     cmap = mpl.colormaps[name]
     worst = min(_contrast(cmap(x)[:3], _text_colour(cmap(x))) for x in np.linspace(0, 1, 256))

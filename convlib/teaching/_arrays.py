@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
-from .style import DIVERGING, SEQUENTIAL
+from .style import DIVERGING, SEQUENTIAL, text_colour
 
 # Arrays up to this many cells per side get their values written in the cells.
 ANNOTATE_MAX = 12
@@ -66,24 +66,6 @@ def _auto_style(a: np.ndarray, cmap: str | None, vmin: float | None, vmax: float
     return (cmap or SEQUENTIAL), plt.Normalize(lo, hi)
 
 
-def _luminance(rgba) -> float:
-    """WCAG 2.1 relative luminance of an sRGB colour (components in 0..1)."""
-    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
-    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-
-def _text_colour(rgba) -> str:
-    """Black or white, whichever has the higher WCAG contrast on the cell's colour: at
-    least 4.58:1 (the square root of 21) on any colour, so a value written in a cell is
-    as legible as body text (WCAG 1.4.3).
-
-    >>> _text_colour((0.128, 0.567, 0.551))  # viridis at 0.5: black 5.5:1, white 3.9:1
-    'black'
-    """
-    y = _luminance(rgba)
-    return "black" if (y + 0.05) / 0.05 >= 1.05 / (y + 0.05) else "white"
-
-
 def show_array(
     a: Any,
     ax: Axes | None = None,
@@ -129,7 +111,7 @@ def show_array(
         for (i, j), v in np.ndenumerate(a2):
             if np.isfinite(v):
                 ax.text(j, i, _format_value(v, integral), ha="center", va="center",
-                        fontsize=size, color=_text_colour(colours(norm(v))))
+                        fontsize=size, color=text_colour(colours(norm(v))))
         # thin lines between cells make a small array read like a matrix
         ax.set_xticks(np.arange(-0.5, a2.shape[1], 1), minor=True)
         ax.set_yticks(np.arange(-0.5, a2.shape[0], 1), minor=True)

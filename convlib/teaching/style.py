@@ -114,3 +114,21 @@ def series(i: int) -> dict[str, Any]:
         raise TypeError(f"series: i must be an int, got {type(i).__name__}")
     k = i % len(CYCLE)
     return {"color": CYCLE[k], "linestyle": LINESTYLES[k], "marker": MARKERS[k]}
+
+
+def luminance(rgba: Any) -> float:
+    """WCAG 2.1 relative luminance of an sRGB colour (components in 0..1)."""
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def text_colour(rgba: Any) -> str:
+    """Black or white, whichever has the higher WCAG contrast on the cell's colour: at
+    least 4.58:1 (the square root of 21) on any colour, so a value written in a cell is
+    as legible as body text (WCAG 1.4.3).
+
+    >>> text_colour((0.128, 0.567, 0.551))  # viridis at 0.5: black 5.5:1, white 3.9:1
+    'black'
+    """
+    y = luminance(rgba)
+    return "black" if (y + 0.05) / 0.05 >= 1.05 / (y + 0.05) else "white"
