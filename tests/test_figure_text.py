@@ -1,0 +1,153 @@
+"""The Chinese edition's figures: the same figure, Chinese words, the same numbers.
+
+``convlib.teaching.figure_text`` renders each figure of an executed chapter a second time
+with its texts translated from ``locales/zh_CN/LC_MESSAGES/results.po``; the Chinese build
+shows that rendering (``docs/_ext/zh_figures.py``).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections import Counter
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from babel.messages.pofile import read_po  # noqa: E402
+
+from convlib.teaching import figure_text  # noqa: E402
+from convlib.teaching.translate import (  # noqa: E402
+    NUMBER,
+    RESULTS_CATALOG,
+    SLOT,
+    english_words,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import figure_messages  # noqa: E402
+
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+CATALOG = {"stride {0}, k = {1}": "步幅 {0}，k = {1}", "probe": "线性探测",
+           "full": "全量微调", "test accuracy": "测试准确率", "epoch": "轮次",
+           "feature map": "特征图"}
+
+
+def small_figure():
+    fig, (bars, image) = plt.subplots(1, 2, figsize=(6, 2.5))
+    bars.bar(["probe", "full"], [0.5, 0.75], label="test accuracy")
+    bars.legend()
+    bars.set_xlabel("epoch")
+    shown = image.imshow(np.eye(3))
+    fig.colorbar(shown, label="feature map")
+    fig.suptitle("stride 2, k = 3")
+    return fig, bars
+
+
+def test_a_figure_is_rendered_in_chinese_and_left_in_english():
+    fig, bars = small_figure()
+    english = figure_text.png(fig)
+    formatter = bars.xaxis.get_major_formatter()
+    chinese, pairs = figure_text.chinese_png(fig, CATALOG)
+    assert sorted(map(tuple, pairs)) == sorted([
+        ("stride 2, k = 3", "步幅 2，k = 3"), ("probe", "线性探测"), ("full", "全量微调"),
+        ("test accuracy", "测试准确率"), ("epoch", "轮次"), ("feature map", "特征图")])
+    assert chinese[:8] == b"\x89PNG\r\n\x1a\n" and chinese != english
+    # the figure is as it was: texts, tick formatter, fonts, and its English picture
+    assert fig.get_suptitle() == "stride 2, k = 3" and bars.get_xlabel() == "epoch"
+    assert bars.xaxis.get_major_formatter() is formatter
+    assert [t.get_text() for t in bars.get_xticklabels()] == ["probe", "full"]
+    assert figure_text.png(fig) == english
+    plt.close(fig)
+
+
+def test_a_text_without_translation_is_drawn_in_english_and_reported():
+    fig, ax = plt.subplots()
+    ax.set_title("window position 3")
+    _, pairs = figure_text.chinese_png(fig, {})
+    assert pairs == [["window position 3", None]]
+    plt.close(fig)
+
+
+def test_the_chinese_font_draws_the_characters():
+    if figure_text.cjk_font() is None:
+        pytest.skip("Noto Sans CJK is not installed (Debian: fonts-noto-cjk)")
+    from matplotlib.font_manager import FontProperties, findfont
+    from matplotlib.ft2font import FT2Font
+
+    path = findfont(FontProperties(family=figure_text.CJK_FONT))
+    font = FT2Font(path)
+    assert all(font.get_char_index(ord(c)) for c in "步幅卷积核特征图轮次")
+
+
+def results_messages():
+    if not RESULTS_CATALOG.exists():
+        return []
+    with RESULTS_CATALOG.open("rb") as file:
+        return [m for m in read_po(file) if m.id]
+
+
+def test_every_figure_message_is_chinese_with_the_same_number_slots():
+    figure_messages_ = [m for m in results_messages()
+                        if any(c.startswith(figure_messages.COMMENT) for c in m.auto_comments)]
+    problems = [f"{m.id!r}: {'fuzzy' if m.fuzzy else 'untranslated'}"
+                for m in figure_messages_ if not m.string or m.fuzzy]
+    problems += [f"{m.id!r} -> {m.string!r}: English words {english_words(m.string)}"
+                 for m in figure_messages_ if m.string and english_words(m.string)]
+    problems += [f"{m.id!r} -> {m.string!r}: number slots differ"
+                 for m in figure_messages_ if m.string
+                 and Counter(SLOT.findall(m.id)) != Counter(SLOT.findall(m.string))]
+    assert not problems, "\n".join(problems)
+
+
+def chapter_renderings():
+    return {nb.stem: list(figure_messages.renderings(nb)) for nb in CHAPTERS}
+
+
+def test_every_figure_of_the_chapters_has_a_chinese_rendering_with_the_same_numbers():
+    renderings = chapter_renderings()
+    if not any(chinese for outputs in renderings.values() for _, chinese in outputs):
+        pytest.skip("the committed chapters were executed without the Chinese renderings "
+                    "(run `make execute`)")
+    problems = []
+    for chapter, outputs in renderings.items():
+        for number, (output, chinese) in enumerate(outputs):
+            if chinese is None:
+                problems.append(f"{chapter}: figure {number + 1} has no Chinese rendering")
+                continue
+            if "image/png" in output.get("data", {}) and "image/png" not in chinese:
+                problems.append(f"{chapter}: figure {number + 1} has no Chinese picture")
+            for english, zh in chinese["texts"]:
+                if zh is None:
+                    problems.append(f"{chapter}: {english!r} has no translation")
+                elif english_words(zh):
+                    problems.append(f"{chapter}: {english!r} -> {zh!r} keeps English "
+                                    f"words {english_words(zh)}")
+                elif Counter(NUMBER.findall(english)) != Counter(NUMBER.findall(zh)):
+                    problems.append(f"{chapter}: {english!r} -> {zh!r}: other numbers")
+    assert not problems, "\n".join(problems)
+
+
+def test_widgets_draw_in_the_readers_language(monkeypatch):
+    from convlib.teaching import translate
+
+    def render(fig):  # the label as drawn (the texts are translated while saving)
+        drawn = []
+        fig.canvas.mpl_connect("draw_event", lambda _: drawn.append(ax.get_xlabel()))
+        fig.savefig(io.BytesIO(), format="png")
+        return drawn[0].encode()
+
+    fig, ax = plt.subplots()
+    ax.set_xlabel("epoch")
+    monkeypatch.setattr(translate, "load_catalog", lambda: CATALOG)
+    monkeypatch.setattr(figure_text, "load_catalog", lambda: CATALOG)
+    assert figure_text.in_reader_language(render)(fig) == b"epoch"
+    monkeypatch.setenv("CONVBOOK_LANGUAGE", "zh_CN")
+    assert figure_text.in_reader_language(render)(fig).decode() == "轮次"
+    assert ax.get_xlabel() == "epoch"
+    plt.close(fig)
