@@ -46,7 +46,7 @@ KEPT_WORDS = frozenset(
     Whisper wav2vec Mamba silero VAD ImageNet MNIST LFW HOG LoRA SGD Adam AdamW ReLU GELU
     SiLU BN GN LN AUC ECE ROC NLL ReLU Xavier He Kaiming Glorot DDP bf16 fp16 fp32 float32
     float64 int8 dtype NCHW NHWC RGB log max min mean std var exp sin cos x y z ID
-    tanh sigmoid softmax Sobel
+    tanh sigmoid Sobel CNN
     """.split()
 )
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
