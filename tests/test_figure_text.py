@@ -151,3 +151,33 @@ def test_widgets_draw_in_the_readers_language(monkeypatch):
     assert figure_text.in_reader_language(render)(fig).decode() == "轮次"
     assert ax.get_xlabel() == "epoch"
     plt.close(fig)
+
+
+def test_the_figure_texts_are_merged_into_the_results_catalog(tmp_path):
+    """New figure texts come in empty, as templates; a message that something else uses
+    (a printed result) is kept; a figure message that no figure draws is dropped."""
+    import json
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    def notebook(name, texts):
+        output = {"output_type": "display_data", "data": {"image/png": ""},
+                  "metadata": {"convbook": {"zh_CN": {"image/png": "", "texts": texts}}}}
+        path = tmp_path / f"{name}.ipynb"
+        path.write_text(json.dumps({"cells": [{"cell_type": "code", "outputs": [output]}]}))
+        return path
+
+    catalog = Catalog(locale="zh_CN")
+    catalog.add("stride {0}", "步幅 {0}", auto_comments=["figure in 03_x"])
+    catalog.add("gone {0}", "没了 {0}", auto_comments=["figure in 03_x"])
+    catalog.add("accuracy {0}", "准确率 {0}", auto_comments=["printed in 09_x"])
+    po = tmp_path / "results.po"
+    with po.open("wb") as file:
+        write_po(file, catalog)
+    chapters = [notebook("03_x", [["stride 2", "步幅 2"], ["epoch 7 of 10", None]])]
+    figure_messages.update(po, chapters)
+    with po.open("rb") as file:
+        merged = {m.id: m.string for m in read_po(file) if m.id}
+    assert merged == {"stride {0}": "步幅 {0}", "accuracy {0}": "准确率 {0}",
+                      "epoch {0} of {1}": ""}

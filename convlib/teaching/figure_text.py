@@ -8,6 +8,10 @@ results catalog (:mod:`convlib.teaching.translate`: a number template, so the nu
 cannot change). The Chinese PNG and the ``[english, chinese]`` pairs are stored in the
 output's metadata, under :data:`METADATA_KEY`; the Chinese build shows that PNG.
 
+An animation (:func:`convlib.teaching.viz.animation_html`) is translated frame by frame
+(:func:`saved_in_chinese`), its Chinese player stored the same way; a widget's picture is
+drawn in the reader's language (:func:`in_reader_language`).
+
 :func:`install` registers this with IPython (``tools/execute.py`` does it in the kernel
 it executes the chapters with; the Chinese notebooks do it in their first cell, where
 ``CONVBOOK_LANGUAGE=zh_CN`` makes the figure itself Chinese).
