@@ -181,3 +181,79 @@ def test_the_figure_texts_are_merged_into_the_results_catalog(tmp_path):
         merged = {m.id: m.string for m in read_po(file) if m.id}
     assert merged == {"stride {0}": "步幅 {0}", "accuracy {0}": "准确率 {0}",
                       "epoch {0} of {1}": ""}
+
+
+# --- the Chinese build shows the Chinese rendering, and fails without one ---------------
+
+CONF = """
+extensions = ["myst_nb", "zh_figures"]
+import sys; sys.path.insert(0, {ext!r})
+nb_execution_mode = "off"
+"""
+
+
+def _png(color: str) -> bytes:
+    fig = plt.figure(figsize=(0.2, 0.2), facecolor=color)
+    data = figure_text.png(fig)
+    plt.close(fig)
+    return data
+
+
+def _book(tmp_path, chinese):
+    import base64
+    import json
+
+    book = tmp_path / "book"
+    book.mkdir(exist_ok=True)
+    (book / "conf.py").write_text(CONF.format(ext=str(ROOT / "docs" / "_ext")))
+    (book / "index.md").write_text("# Book\n\n```{toctree}\nfigures\n```\n")
+    metadata = {} if chinese is None else {"convbook": {"zh_CN": chinese}}
+    output = {"output_type": "display_data", "metadata": metadata,
+              "data": {"image/png": base64.b64encode(_png("red")).decode(),
+                       "text/plain": "<Figure>"}}
+    cells = [{"cell_type": "markdown", "id": "title", "metadata": {}, "source": "# Figures"},
+             {"cell_type": "code", "id": "fig", "metadata": {}, "execution_count": 1,
+              "source": "plot()", "outputs": [output]}]
+    (book / "figures.ipynb").write_text(json.dumps({
+        "cells": cells, "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}}}))
+    return book
+
+
+def _build(book, out, *options):
+    import subprocess
+
+    return subprocess.run(
+        [Path(sys.executable).parent / "sphinx-build", "-b", "html", "-W", "--keep-going",
+         "-q", *options, "-d", str(book.parent / f"doctrees-{out}"), str(book),
+         str(book.parent / out)], capture_output=True, text=True)
+
+
+def _images(folder: Path) -> list[bytes]:
+    return [p.read_bytes() for p in sorted((folder / "_images").glob("*.png"))]
+
+
+@pytest.mark.slow
+def test_the_chinese_build_shows_the_chinese_rendering_and_names_what_is_missing(tmp_path):
+    import base64
+
+    chinese = {"image/png": base64.b64encode(_png("blue")).decode(),
+               "texts": [["training loss", "训练损失"]]}
+    if figure_text.load_catalog().get("training loss") != "训练损失":
+        pytest.skip("results.po does not translate 'training loss' as the test expects")
+    book = _book(tmp_path, chinese)
+    english = _build(book, "en")
+    assert english.returncode == 0, english.stderr
+    assert _images(tmp_path / "en") == [_png("red")]
+    built = _build(book, "zh", "-D", "language=zh_CN")
+    assert built.returncode == 0, built.stderr
+    assert _images(tmp_path / "zh") == [_png("blue")]
+
+    chinese["texts"] = [["training loss", None]]  # drawn before it was translated
+    built = _build(_book(tmp_path, chinese), "zh2", "-D", "language=zh_CN")
+    assert built.returncode != 0 and "figures" in built.stderr, built.stderr
+    assert "'training loss'" in built.stderr and "older translation" in built.stderr
+
+    built = _build(_book(tmp_path, None), "zh3", "-D", "language=zh_CN")
+    assert built.returncode != 0 and "without a Chinese rendering" in built.stderr
