@@ -257,3 +257,13 @@ def test_the_chinese_build_shows_the_chinese_rendering_and_names_what_is_missing
 
     built = _build(_book(tmp_path, None), "zh3", "-D", "language=zh_CN")
     assert built.returncode != 0 and "without a Chinese rendering" in built.stderr
+
+
+def test_the_book_loads_the_extension():
+    """Jupyter Book loads the extensions that _config.yml's `extensions` list names: a
+    local extension missing there would silently leave the figures in English."""
+    import yaml
+
+    sphinx = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf8"))["sphinx"]
+    assert "zh_figures" in sphinx["local_extensions"]
+    assert "zh_figures" in sphinx["config"]["extensions"]
