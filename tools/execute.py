@@ -1,7 +1,9 @@
 """Re-run chapter notebooks in place, top to bottom, in a fresh kernel.
 
 Outputs and ipywidgets state are saved into the notebook, so nbval can compare
-them and the static book can render the widgets without a kernel.
+them and the static book can render the widgets without a kernel. Each figure is also
+rendered with its words in Chinese, into the output's metadata, for the Chinese edition
+(:mod:`convlib.teaching.figure_text`; the kernel registers it before the first cell).
 
     python tools/execute.py chapters/03_padding_stride_dilation.ipynb [...]
 """
@@ -18,6 +20,9 @@ import install_cell
 import nbformat
 from nbclient import NotebookClient
 
+# Run by the kernel at start: figures are rendered in Chinese too (output metadata).
+KERNEL_SETUP = "from convlib.teaching import figure_text; figure_text.install()"
+
 
 def execute(path: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
@@ -29,6 +34,7 @@ def execute(path: Path, timeout: int) -> float:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         store_widget_state=True,
+        extra_arguments=[f"--InteractiveShellApp.exec_lines={[KERNEL_SETUP]!r}"],
     )
     start = time.perf_counter()
     client.execute()

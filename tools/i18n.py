@@ -64,10 +64,12 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+import figure_messages  # noqa: E402
 import result_catalog  # noqa: E402  (tools/, beside this file)
 from cjk_font import CJK  # noqa: E402  (tools/, beside this file)
 from editions import CHINESE as LANGUAGE  # noqa: E402
 from editions import UNTRANSLATED_PAGES  # noqa: E402
+from figure_messages import RESULTS_CATALOG, slot_problems  # noqa: E402
 from i18n_markup import has_prose, markup_problems, typesetting_problems  # noqa: E402
 
 LOCALES = ROOT / "locales"
@@ -182,10 +184,11 @@ def update() -> None:
     )
     update_assignments()
     result_catalog.update()  # the printed results' and widgets' words: results.po
+    figure_messages.update()  # the figures' words, from the executed chapters' outputs
     templates = {p.relative_to(GETTEXT).with_suffix(".po") for p in GETTEXT.rglob("*.pot")}
     templates |= {assignment_catalog(nb).relative_to(MESSAGES) for nb in assignment_notebooks()}
     templates.add(OTTER_CATALOG.relative_to(MESSAGES))
-    templates.add(Path("results.po"))
+    templates.add(RESULTS_CATALOG.relative_to(MESSAGES))
     for path in po_files():
         if path.relative_to(MESSAGES) not in templates:
             print(f"removed {path.relative_to(ROOT)} (its page is gone)")
@@ -247,6 +250,8 @@ def problems(path: Path) -> list[str]:
                 # the English page's text, Chinese words included)
                 found += [f"{where}: {p}" for p in typesetting_problems(message.string)]
                 found += [f"{where}: {p}" for p in variant_problems(message.string)]
+            if path == RESULTS_CATALOG:
+                found += [f"{where}: {p}" for p in slot_problems(message.id, message.string)]
     return found
 
 

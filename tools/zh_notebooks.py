@@ -5,7 +5,11 @@ The Chinese edition translates the book paragraph by paragraph (``locales/zh_CN`
 Chinese: every paragraph, heading, list item, table cell and admonition (title and body)
 is replaced by its translation from the chapter's catalog, found the way Sphinx finds it
 (the block's source text, its lines joined by spaces). Code cells, outputs and widget
-state are the English notebook's, unchanged: one source of numbers.
+state are the English notebook's, unchanged: one source of numbers. The first code cell
+also sets ``CONVBOOK_LANGUAGE=zh_CN``, so that a reader who runs the notebook gets the
+figures and widgets drawn with Chinese words (``convlib.teaching.figure_text``); the saved
+figure outputs, printed results and widget labels are those the Chinese edition shows
+(``docs/_ext/zh_figures.py``, ``docs/_ext/result_text.py``): the same numbers.
 
     python tools/zh_notebooks.py OUT_DIR      write OUT_DIR/<chapter>.ipynb for every chapter
 
@@ -25,8 +29,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import i18n  # noqa: E402
+import result_text  # noqa: E402  (docs/_ext, on the path that i18n sets)
+import zh_figures  # noqa: E402
+
+from convlib.teaching.translate import load_catalog  # noqa: E402
 
 CHAPTERS = ROOT / "chapters"
+# Appended to the first code cell: figures drawn in Chinese when the reader runs the cells
+CHINESE_FIGURES = """
+import os  # 中文版：图中的文字用中文
+os.environ["CONVBOOK_LANGUAGE"] = "zh_CN"
+from convlib.teaching import figure_text
+figure_text.install()"""
 
 
 @cache
@@ -119,6 +133,14 @@ def chinese_notebook(chapter: Path) -> dict:
     translations = i18n.translated_messages(catalog)
     notebook = json.loads(chapter.read_text(encoding="utf8"))
     missing: list[str] = []
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    # figures, printed results and widget labels as the Chinese pages show them (the
+    # book's build has reported any that lack a translation)
+    zh_figures.chinese_notebook(notebook, load_catalog())
+    result_text.translate_notebook(notebook, load_catalog())
+    if code:
+        source = "".join(code[0]["source"]).rstrip("\n") + "\n" + CHINESE_FIGURES
+        code[0]["source"] = source.splitlines(keepends=True)
     for cell in notebook["cells"]:
         if cell["cell_type"] == "markdown":
             text = translate_markdown("".join(cell["source"]), translations, missing)

@@ -8,6 +8,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import HTML
 from matplotlib.animation import FuncAnimation
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -16,6 +17,7 @@ from matplotlib.patches import ConnectionPatch, Rectangle
 from .._checks import as_pair
 from ..arithmetic import output_size
 from ..conv import conv2d
+from . import figure_text
 from ._arrays import (
     _PAD_FACE,
     _WINDOW,
@@ -378,12 +380,35 @@ def animation_html(anim: FuncAnimation, *, close: bool = True, default_mode: str
     >>> "<script" in animation_html(anim).data
     True
     """
-    from IPython.display import HTML
+    fig = anim._fig  # matplotlib keeps the figure only in this private attribute
 
-    html = anim.to_jshtml(default_mode=default_mode)
+    def jshtml(chinese: bool) -> tuple[str, list]:
+        anim.__dict__.pop("_html_representation", None)  # to_jshtml keeps its first result
+        if not chinese:
+            return anim.to_jshtml(default_mode=default_mode), []
+        with figure_text.saved_in_chinese(fig) as pairs:
+            return anim.to_jshtml(default_mode=default_mode), pairs
+
+    html, _ = jshtml(figure_text.language() == figure_text.CHINESE)
+    if not figure_text.recording():
+        result = HTML(html)
+    else:  # a chapter being executed: the Chinese edition's frames in the metadata
+        chinese, pairs = jshtml(True)
+        result = _WithChinese(html)
+        result.chinese = {"text/html": chinese, "texts": pairs}
     if close:
-        plt.close(anim._fig)  # matplotlib keeps the figure only in this private attribute
-    return HTML(html)
+        plt.close(fig)
+    return result
+
+
+class _WithChinese(HTML):  # type: ignore[misc]
+    """HTML whose output carries its Chinese rendering in the output's metadata."""
+
+    chinese: dict[str, Any]
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple:
+        return ({"text/html": self.data},
+                {figure_text.METADATA_KEY: {figure_text.CHINESE: self.chinese}})
 
 
 # --- transposed convolution ------------------------------------------------------------

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..arithmetic import output_size
 from ..conv import conv2d
+from .figure_text import in_reader_language
 from .translate import language, tr
 from .viz import show_array, sliding_window
 
@@ -64,10 +65,14 @@ def _png(fig) -> bytes:
 
     An Image widget (rather than an Output widget) keeps the picture in the widget state,
     so it shows in the static book, and writes nothing to stdout outside a kernel."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    def render(figure) -> bytes:
+        buf = io.BytesIO()
+        figure.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+        return buf.getvalue()
+
+    data = in_reader_language(render)(fig)  # in Chinese in the Chinese notebooks
     plt.close(fig)
-    return buf.getvalue()
+    return data
 
 
 class OutputSizeExplorer(W.VBox):
