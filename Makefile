@@ -54,7 +54,7 @@ $(STUDENT_STAMP): requirements-student.txt constraints.txt pyproject.toml
 	touch $@
 
 lint: venv
-	$(BIN)/ruff check convlib tests tools docs/_ext
+	$(BIN)/ruff check convlib tests tools docs/_ext experiments
 	$(BIN)/mypy
 
 unit: venv
