@@ -14,9 +14,13 @@ import sys
 import time
 from pathlib import Path
 
-import install_cell
 import nbformat
 from nbclient import NotebookClient
+
+try:  # python -m tools.execute
+    from . import install_cell
+except ImportError:  # python tools/execute.py: tools/ is first on sys.path
+    import install_cell
 
 
 def execute(path: Path, timeout: int) -> float:

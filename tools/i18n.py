@@ -53,7 +53,10 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-from cjk_font import CJK  # noqa: E402  (tools/, beside this file)
+try:  # python -m tools.i18n
+    from .cjk_font import CJK
+except ImportError:  # python tools/i18n.py: tools/ is first on sys.path
+    from cjk_font import CJK  # noqa: E402
 from editions import CHINESE as LANGUAGE  # noqa: E402
 from editions import UNTRANSLATED_PAGES  # noqa: E402
 from i18n_markup import has_prose, markup_problems  # noqa: E402
