@@ -299,7 +299,7 @@ def test_both_editions_show_the_same_outputs():
 @pytest.mark.browser
 @built
 def test_the_served_font_holds_every_chinese_character_of_the_chinese_pages():
-    import cjk_font
+    from tools import cjk_font
 
     in_font = cjk_font.font_characters()
     missing: dict[str, str] = {}

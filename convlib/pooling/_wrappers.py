@@ -50,9 +50,9 @@ class Kind:
     """What one kind of pooling brings to its generated functions.
 
     ``family`` names the functions (``max_pool`` gives ``max_pool1d`` ... and
-    ``max_pool1d_backward`` ...; ``torch.nn.functional`` has the same names). The three
-    callables take the checked parameters that ``check`` returns and the call's other
-    arguments by name:
+    ``max_pool1d_backward`` ...; ``torch.nn.functional`` has the same names). The
+    callables after ``check`` take the checked parameters that ``check`` returns and the
+    call's other arguments by name:
 
     - ``check(input, args, nd, name)``: validate, return the parameters (raises the
       messages of :mod:`convlib._checks`);
