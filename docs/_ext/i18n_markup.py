@@ -43,6 +43,25 @@ _LINK_ROLES = {"ref", "doc", "numref", "download", "func", "mod", "class", "meth
 # glossary's translated term, so a term role is prose here (the build checks the link).
 
 
+def translation_state(entry) -> str:
+    """``"translated"``, ``"untranslated"`` or ``"stale"``: the state of a catalog entry.
+
+    ``entry`` is a gettext message (babel's ``Message``: ``.string`` and ``.fuzzy``) or
+    None when the catalog lacks it. A message is translated when it has a translation
+    that is not marked fuzzy; fuzzy means its English text changed since it was
+    translated, so the translation is stale.
+
+    >>> from types import SimpleNamespace as Entry
+    >>> [translation_state(e) for e in (None, Entry(string="", fuzzy=False),
+    ...                                 Entry(string="卷积", fuzzy=True),
+    ...                                 Entry(string="卷积", fuzzy=False))]
+    ['untranslated', 'untranslated', 'stale', 'translated']
+    """
+    if entry is None or not entry.string:
+        return "untranslated"
+    return "stale" if entry.fuzzy else "translated"
+
+
 def _role_part(role: str, body: str) -> str | None:
     if role in _NAME_ROLES:
         return f"{role}:{body}"
@@ -120,22 +139,3 @@ def has_prose(message: str) -> bool:
         rest = pattern.sub(" ", rest)
     rest = _LINK_TARGET.sub("]", rest)
     return re.search(r"[A-Za-z]{2,}", rest) is not None
-
-
-def translation_state(entry) -> str:
-    """``"translated"``, ``"untranslated"`` or ``"stale"``: the state of a catalog entry.
-
-    ``entry`` is a gettext message (babel's ``Message``: ``.string`` and ``.fuzzy``) or
-    None when the catalog lacks it. A message is translated when it has a translation
-    that is not marked fuzzy; fuzzy means its English text changed since it was
-    translated, so the translation is stale.
-
-    >>> from types import SimpleNamespace as Entry
-    >>> [translation_state(e) for e in (None, Entry(string="", fuzzy=False),
-    ...                                 Entry(string="卷积", fuzzy=True),
-    ...                                 Entry(string="卷积", fuzzy=False))]
-    ['untranslated', 'untranslated', 'stale', 'translated']
-    """
-    if entry is None or not entry.string:
-        return "untranslated"
-    return "stale" if entry.fuzzy else "translated"
