@@ -54,7 +54,7 @@ $(STUDENT_STAMP): requirements-student.txt constraints.txt pyproject.toml
 	touch $@
 
 lint: venv
-	$(BIN)/ruff check convlib tests tools docs/_ext
+	$(BIN)/ruff check convlib tests tools docs/_ext experiments
 	$(BIN)/mypy
 
 unit: venv
@@ -75,22 +75,22 @@ browser: venv
 test: lint unit notebooks browser
 
 book: venv
-	$(PY) tools/fetch_static.py
+	$(PY) -m tools.fetch_static
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	$(BIN)/jupyter-book build . -W -n --keep-going --path-output _build/zh \
-		--config "$$($(PY) tools/i18n.py config)"
+		--config "$$($(PY) -m tools.i18n config)"
 	rm -rf _build/html/zh && cp -r _build/zh/_build/html _build/html/zh
 	# the Chinese pages' download button gives the chapter with its prose in Chinese
-	$(PY) tools/zh_notebooks.py _build/html/zh/_sources/chapters
+	$(PY) -m tools.zh_notebooks _build/html/zh/_sources/chapters
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html (中文版: zh/index.html)"
 
 # After changing English text: new and changed messages land in locales/zh_CN, empty or
 # marked fuzzy, and `make book` names them until they are translated (tools/i18n.py).
 translations: venv
-	$(PY) tools/i18n.py update
+	$(PY) -m tools.i18n update
 
 execute: venv
-	$(PY) tools/execute.py chapters/*.ipynb
+	$(PY) -m tools.execute chapters/*.ipynb
 
 # The chapters come from this repository, so they are trusted: JupyterLab then shows the
 # widgets' saved state on opening, before any cell has run.
@@ -99,11 +99,11 @@ lab: student
 	$(BIN)/jupyter lab
 
 assignments: venv
-	$(PY) tools/assignments.py build
+	$(PY) -m tools.assignments build
 
 # the judge needs bubblewrap (Debian: apt-get install bubblewrap)
 assignments-check: venv
-	$(PY) tools/assignments.py check --build
+	$(PY) -m tools.assignments check --build
 
 bench: venv
 	$(PY) -m convlib.bench
@@ -111,7 +111,7 @@ bench: venv
 # Before a release or after re-executing a chapter: the committed outputs must hold on any
 # x86-64 CPU, not only this one. CI runs the plain `make test`.
 sweep: venv
-	$(PY) tools/cpu_sweep.py
+	$(PY) -m tools.cpu_sweep
 
 clean:
 	rm -rf _build assignments/build .pytest_cache .hypothesis

@@ -31,34 +31,7 @@ from .init import (
     zeros,
 )
 from .padding import pad
-from .pooling import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool1d_backward,
-    adaptive_avg_pool2d,
-    adaptive_avg_pool2d_backward,
-    adaptive_avg_pool3d,
-    adaptive_avg_pool3d_backward,
-    adaptive_max_pool1d,
-    adaptive_max_pool1d_backward,
-    adaptive_max_pool2d,
-    adaptive_max_pool2d_backward,
-    adaptive_max_pool3d,
-    adaptive_max_pool3d_backward,
-    avg_pool1d,
-    avg_pool1d_backward,
-    avg_pool2d,
-    avg_pool2d_backward,
-    avg_pool3d,
-    avg_pool3d_backward,
-    global_avg_pool2d,
-    global_max_pool2d,
-    max_pool1d,
-    max_pool1d_backward,
-    max_pool2d,
-    max_pool2d_backward,
-    max_pool3d,
-    max_pool3d_backward,
-)
+from .pooling import *  # noqa: F403 (every name of convlib.pooling.__all__)
 from .signal import convolve1d, convolve2d, correlate1d, correlate2d
 
 __version__ = "0.1.0"

@@ -14,20 +14,15 @@ notebooks, so those are marked ``slow``.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("assignments_tool", ROOT / "tools" / "assignments.py")
-assignments_tool = importlib.util.module_from_spec(spec)
-sys.modules["assignments_tool"] = assignments_tool
-spec.loader.exec_module(assignments_tool)
+from convlib.grading import sandbox, specs
+from tools import assignments as assignments_tool
 
-from convlib.grading import sandbox, specs  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 needs_bwrap = pytest.mark.skipif(
     not sandbox.bwrap_available(), reason="bubblewrap (bwrap) is not installed or not usable"

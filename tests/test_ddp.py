@@ -6,17 +6,20 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent  # `-m experiments.ddp_finetune` runs from here
 
 pytestmark = pytest.mark.slow
 
 
 def torchrun(*args: str) -> str:
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    cmd += ["-m", "convlib.transfer.ddp_finetune", "--epochs", "2", *args]
+    cmd += ["-m", "experiments.ddp_finetune", "--epochs", "2", *args]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 

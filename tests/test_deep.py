@@ -23,6 +23,7 @@ from convlib.models.deep import (
     gradient_norms,
     vgg_block,
 )
+from experiments import RESULTS
 
 
 @pytest.mark.parametrize("kind", ["plain", "bn", "residual"])
@@ -183,7 +184,7 @@ def test_experiment_grids_and_table():
     names = {g: [c.name for c in cs] for g, cs in dx.GRIDS.items()}
     assert set(names) == {"depth", "schedule", "penalty", "width", "augment"}
     assert all(len(set(v)) == len(v) for v in names.values())
-    rows = dx.read_csv()
+    rows = dx.read_csv(RESULTS / "deep.csv")
     for grid, configs in names.items():
         final = dx.final(rows, grid, "val_acc")
         assert set(final) == set(configs), grid
@@ -195,7 +196,7 @@ def test_experiment_grids_and_table():
 
 def test_experiment_run_reproduces_a_table_row():
     """One cheap row of the committed table, re-run: equal within the seed spread."""
-    rows = dx.read_csv()
+    rows = dx.read_csv(RESULTS / "deep.csv")
     name = "none, 5 per class, 300 steps"
     committed = dx.final(rows, "augment", "val_acc")[name]
     _, live = dx.run(dx.find("augment", name), 1)

@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 EXT = ROOT / "docs" / "_ext"
 BIN = Path(sys.executable).parent
-sys.path.insert(0, str(EXT))
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(EXT))  # the book's Sphinx extensions: a folder, not a package
 
-import i18n  # noqa: E402  (tools/i18n.py)
 import i18n_markup  # noqa: E402
+
+from tools import i18n  # noqa: E402
 
 
 @pytest.mark.parametrize("module", ["i18n_markup", "editions", "check_cells"])
@@ -299,7 +299,7 @@ def test_both_editions_show_the_same_outputs():
 @pytest.mark.browser
 @built
 def test_the_served_font_holds_every_chinese_character_of_the_chinese_pages():
-    import cjk_font
+    from tools import cjk_font
 
     in_font = cjk_font.font_characters()
     missing: dict[str, str] = {}
@@ -329,11 +329,9 @@ def test_chinese_pages_are_translated():
 
 
 def _assignments_tool():
-    spec = importlib.util.spec_from_file_location("assignments_tool_zh",
-                                                  ROOT / "tools" / "assignments.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from tools import assignments
+
+    return assignments
 
 
 def _student_folder(out: Path, source: Path) -> None:
@@ -402,7 +400,8 @@ def printed_digits(cell: dict) -> list[str]:
 @pytest.mark.parametrize("chapter", CHAPTER_NOTEBOOKS, ids=[p.stem for p in CHAPTER_NOTEBOOKS])
 def test_chinese_notebook_has_chinese_prose_and_the_same_code_and_outputs(chapter):
     import nbformat
-    import zh_notebooks
+
+    from tools import zh_notebooks
 
     english = json.loads(chapter.read_text(encoding="utf8"))
     chinese = zh_notebooks.chinese_notebook(chapter)
@@ -439,7 +438,7 @@ def test_chinese_notebook_has_chinese_prose_and_the_same_code_and_outputs(chapte
 
 
 def test_chinese_notebook_refuses_a_stale_paragraph(monkeypatch):
-    import zh_notebooks
+    from tools import zh_notebooks
 
     chapter = CHAPTER_NOTEBOOKS[0]
     translations = i18n.translated_messages(

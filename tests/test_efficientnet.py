@@ -18,6 +18,7 @@ from convlib.models.efficientnet import (  # noqa: E402
     weights_path,
 )
 from convlib.teaching import photos  # noqa: E402
+from experiments import RESULTS  # noqa: E402
 
 # the right classes of each photograph (the cat is one of three kinds of cat) and a floor
 # on their probability, with the preprocessing the weights were trained with
@@ -190,7 +191,7 @@ def test_realnet_schedule_and_strategies():
 def test_realnet_committed_table_is_complete():
     from convlib.transfer import realnet as rn
 
-    runs = rn.read_csv()
+    runs = rn.read_csv(RESULTS / "realnet_results.csv")
     for b in rn.BUDGETS:
         for s in rn.STRATEGIES:
             if s == "full" and b not in rn.COMMITTED_FULL_BUDGETS:

@@ -11,6 +11,10 @@ import torch
 from convlib.models.lora import LoRAConv2d, lora_parameters, merge_lora
 from convlib.transfer import finetune as ft
 from convlib.transfer import pretrain as pt
+from experiments import RESULTS
+from experiments import finetune as fx
+
+FINETUNE = RESULTS / "finetune_results.csv"
 
 
 @pytest.fixture(scope="module")
@@ -258,28 +262,28 @@ def test_grid_and_csv_round_trip(tmp_path):
 
 
 def test_committed_results_cover_the_grid():
-    rows = ft.read_csv()
+    rows = ft.read_csv(FINETUNE)
     assert {(r.source, r.target, r.strategy, r.budget, r.seed) for r in rows} == set(ft.grid())
     assert all(0.0 <= r.target_acc <= 1.0 for r in rows)
     assert all(math.isnan(r.source_acc) == (r.strategy == "scratch") for r in rows)
 
 
 def test_learning_rate_was_chosen_on_validation():
-    selection = ft.read_csv(ft.SELECTION)
+    selection = ft.read_csv(RESULTS / "lr_selection.csv")
     assert {r.lr for r in selection} == set(ft.SELECTION_LRS)
     assert {(r.strategy, r.budget, r.seed) for r in selection} == {
         (s, 5, k) for s in ft.STRATEGIES for k in (0, 1, 2)
     }
     chosen = ft.choose_lr(selection)
     assert chosen == ft.Recipe().lr  # the default recipe is the chosen one ...
-    assert {r.lr for r in ft.read_csv()} == {chosen}  # ... and the grid ran with it
+    assert {r.lr for r in ft.read_csv(FINETUNE)} == {chosen}  # ... and the grid ran with it
 
 
 def test_committed_results_reproduce(broad, data):
     """One committed row, recomputed (a full 300-step run of the cheapest strategy):
     identical where the checkpoint was made on this kind of machine, else within three
     standard deviations over seeds of its cell of the table."""
-    rows = ft.read_csv()
+    rows = ft.read_csv(FINETUNE)
     key = ("broad", "noisy", "probe", 5)
     cell = [r for r in rows if (r.source, r.target, r.strategy, r.budget) == key]
     (row,) = [r for r in cell if r.seed == 1]
@@ -295,6 +299,6 @@ def test_committed_results_reproduce(broad, data):
 
 
 def test_command_line_quick(capsys):
-    assert ft.main(["--quick", "--strategies", "scratch", "probe"]) == 0
+    assert fx.main(["--quick", "--strategies", "scratch", "probe"]) == 0
     out = capsys.readouterr().out
     assert "broad source -> noisy target" in out and "probe" in out and "5/class" in out

@@ -4,7 +4,6 @@ instructor's workflow (grade a folder, regrade one student, feedback, written an
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import os
 import shutil
@@ -25,14 +24,9 @@ needs_bwrap = pytest.mark.skipif(
 
 
 def _tool():
-    if "assignments_tool" in sys.modules:
-        return sys.modules["assignments_tool"]
-    spec = importlib.util.spec_from_file_location("assignments_tool",
-                                                  ROOT / "tools" / "assignments.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["assignments_tool"] = module
-    spec.loader.exec_module(module)
-    return module
+    from tools import assignments
+
+    return assignments
 
 
 PROBE_CELL = r'''

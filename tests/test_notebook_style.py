@@ -10,11 +10,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from tools import cjk_font, install_cell
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9]*.ipynb"))
@@ -30,9 +31,6 @@ RICH = (
     "application/vnd.jupyter.widget-view+json",
 )
 
-sys.path.insert(0, str(ROOT / "tools"))
-import cjk_font  # noqa: E402
-import install_cell  # noqa: E402
 
 
 def shown_text(output) -> str:

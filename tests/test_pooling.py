@@ -51,6 +51,19 @@ def torch_grad(fn, x, grad_output, **kwargs):
     return xt.grad.numpy()
 
 
+def check_backward(name, x, out_shape, seed, **opts):
+    """convlib's ``{name}_backward`` against autograd through ``F.{name}``, on an array
+    (to the dtype's tolerance) and on a tensor (the same numbers)."""
+    dtype = x.dtype.type
+    g = np.random.default_rng(seed + 1).normal(size=out_shape).astype(dtype)
+    backward = getattr(convlib, f"{name}_backward")
+    dx = backward(g, x, **opts)
+    assert dx.dtype == dtype and dx.shape == x.shape
+    np.testing.assert_allclose(dx, torch_grad(getattr(F, name), x, g, **opts), **TOL[dtype])
+    dxt = backward(torch.from_numpy(g), torch.from_numpy(x), **opts)
+    np.testing.assert_allclose(dxt.numpy(), dx, **TOL[dtype])
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("nd", [1, 2, 3])
 @settings(max_examples=examples(70), **SETTINGS)
@@ -72,13 +85,7 @@ def test_max_pool_forward_backward(nd, dtype, data):
     tv, ti = ours(torch.from_numpy(x), **opts, return_indices=True)
     assert torch.equal(ti, t_index) and torch.allclose(tv, t_value, equal_nan=True)
 
-    g = np.random.default_rng(case["seed"] + 1).normal(size=value.shape).astype(dtype)
-    dx = getattr(convlib, f"max_pool{nd}d_backward")(g, x, **opts)
-    assert dx.dtype == dtype and dx.shape == x.shape
-    np.testing.assert_allclose(dx, torch_grad(theirs, x, g, **opts), **TOL[dtype])
-    dxt = getattr(convlib, f"max_pool{nd}d_backward")(torch.from_numpy(g), torch.from_numpy(x),
-                                                      **opts)
-    np.testing.assert_allclose(dxt.numpy(), dx, **TOL[dtype])
+    check_backward(f"max_pool{nd}d", x, value.shape, case["seed"], **opts)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -100,13 +107,7 @@ def test_avg_pool_forward_backward(nd, dtype, data):
     np.testing.assert_allclose(ours(torch.from_numpy(x), **opts).numpy(), expected.numpy(),
                                **TOL[dtype])
 
-    g = np.random.default_rng(case["seed"] + 1).normal(size=out.shape).astype(dtype)
-    dx = getattr(convlib, f"avg_pool{nd}d_backward")(g, x, **opts)
-    assert dx.dtype == dtype and dx.shape == x.shape
-    np.testing.assert_allclose(dx, torch_grad(theirs, x, g, **opts), **TOL[dtype])
-    dxt = getattr(convlib, f"avg_pool{nd}d_backward")(torch.from_numpy(g), torch.from_numpy(x),
-                                                      **opts)
-    np.testing.assert_allclose(dxt.numpy(), dx, **TOL[dtype])
+    check_backward(f"avg_pool{nd}d", x, out.shape, case["seed"], **opts)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -128,13 +129,8 @@ def test_adaptive_max_pool(nd, dtype, data):
     tv, ti = ours(torch.from_numpy(x), out_size, return_indices=True)
     assert torch.equal(ti, t_index)
 
-    g = np.random.default_rng(case["seed"] + 1).normal(size=value.shape).astype(dtype)
-    dx = getattr(convlib, f"adaptive_max_pool{nd}d_backward")(g, x, out_size)
-    expected = torch_grad(theirs, x, g, output_size=out_size)
-    np.testing.assert_allclose(dx, expected, **TOL[dtype])
-    dxt = getattr(convlib, f"adaptive_max_pool{nd}d_backward")(
-        torch.from_numpy(g), torch.from_numpy(x), out_size)
-    np.testing.assert_allclose(dxt.numpy(), dx, **TOL[dtype])
+    check_backward(f"adaptive_max_pool{nd}d", x, value.shape, case["seed"],
+                   output_size=out_size)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -154,13 +150,8 @@ def test_adaptive_avg_pool(nd, dtype, data):
     np.testing.assert_allclose(ours(torch.from_numpy(x), out_size).numpy(), expected,
                                **TOL[dtype])
 
-    g = np.random.default_rng(case["seed"] + 1).normal(size=out.shape).astype(dtype)
-    dx = getattr(convlib, f"adaptive_avg_pool{nd}d_backward")(g, x, out_size)
-    assert dx.dtype == dtype and dx.shape == x.shape
-    np.testing.assert_allclose(dx, torch_grad(theirs, x, g, output_size=out_size), **TOL[dtype])
-    dxt = getattr(convlib, f"adaptive_avg_pool{nd}d_backward")(
-        torch.from_numpy(g), torch.from_numpy(x), out_size)
-    np.testing.assert_allclose(dxt.numpy(), dx, **TOL[dtype])
+    check_backward(f"adaptive_avg_pool{nd}d", x, out.shape, case["seed"],
+                   output_size=out_size)
 
 
 @settings(max_examples=examples(40), **SETTINGS)

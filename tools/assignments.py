@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import json
 import os
 import re
@@ -42,11 +43,17 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from convlib.grading import harvest, judge, report, sandbox, specs
+from convlib.grading.batch import grade_entries
 
-from convlib.grading import harvest, judge, report, sandbox, specs  # noqa: E402
-from convlib.grading.batch import grade_entries  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tool(name: str):
+    """Another command of tools/, imported when needed (i18n needs Sphinx): as
+    ``tools.NAME`` under ``python -m tools.assignments``, as ``NAME`` when this file runs
+    as a script (its folder is then the first on sys.path)."""
+    return importlib.import_module(f"{__package__}.{name}" if __package__ else name)
 
 SOURCES = ROOT / "assignments"
 BUILD = SOURCES / "build"
@@ -174,9 +181,7 @@ def chinese_student_copy(folder: Path, out: Path) -> Path:
     code cells stay as they are. A cell whose translation is missing or stale stops the
     build with the cell's text, as a stale translation stops ``make book``.
     """
-    sys.path.insert(0, str(ROOT / "tools"))
-    import i18n
-
+    i18n = _tool("i18n")
     source = source_notebook(folder)
     translations = i18n.translated_messages(i18n.assignment_catalog(source),
                                             i18n.OTTER_CATALOG)
@@ -303,12 +308,9 @@ def export_written(number: str, submissions: Path, out: Path) -> None:
 
 def reference_submissions(folder: Path, tmp: Path) -> dict[str, Path]:
     """The solution and the untouched student copy, as submissions."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    import grading_samples
-
     paths = {}
     for name, blank in (("solution", False), ("student", True)):
-        cells = grading_samples.base_cells(folder, blank)
+        cells = _tool("grading_samples").base_cells(folder, blank)
         paths[name] = harvest.write_notebook(cells, tmp / f"{name}.ipynb")
     return paths
 

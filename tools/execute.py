@@ -16,9 +16,13 @@ import sys
 import time
 from pathlib import Path
 
-import install_cell
 import nbformat
 from nbclient import NotebookClient
+
+try:  # python -m tools.execute
+    from . import install_cell
+except ImportError:  # python tools/execute.py: tools/ is first on sys.path
+    import install_cell
 
 # Run by the kernel at start: figures are rendered in Chinese too (output metadata).
 KERNEL_SETUP = "from convlib.teaching import figure_text; figure_text.install()"

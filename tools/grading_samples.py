@@ -16,10 +16,9 @@ import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from convlib.grading import harvest
 
-from convlib.grading import harvest  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 INIT = 'import otter\ngrader = otter.Notebook("{notebook}")'
 

@@ -64,9 +64,13 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-import figure_messages  # noqa: E402
-import result_catalog  # noqa: E402  (tools/, beside this file)
-from cjk_font import CJK  # noqa: E402  (tools/, beside this file)
+try:  # python -m tools.i18n
+    from . import figure_messages, result_catalog
+    from .cjk_font import CJK
+except ImportError:  # python tools/i18n.py: tools/ is first on sys.path
+    import figure_messages  # noqa: E402
+    import result_catalog  # noqa: E402
+    from cjk_font import CJK  # noqa: E402
 from editions import CHINESE as LANGUAGE  # noqa: E402
 from editions import UNTRANSLATED_PAGES  # noqa: E402
 from figure_messages import RESULTS_CATALOG, slot_problems  # noqa: E402

@@ -27,8 +27,10 @@ from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import i18n  # noqa: E402
+try:  # python -m tools.zh_notebooks
+    from . import i18n
+except ImportError:  # python tools/zh_notebooks.py: tools/ is first on sys.path
+    import i18n
 import result_text  # noqa: E402  (docs/_ext, on the path that i18n sets)
 import zh_figures  # noqa: E402
 

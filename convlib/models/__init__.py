@@ -10,10 +10,11 @@
 * :mod:`convlib.models.deep` -- deep plain / batch-norm / residual stacks, batch norm in
   NumPy, VGG, ResNet and MobileNet blocks;
 * :mod:`convlib.models.schedules` -- learning-rate schedules and the range test;
-* ``convlib.models.deep_experiment`` -- ``python -m convlib.models.deep_experiment``, the
-  grids of the deep-networks chapter; ``convlib.models.kernel_experiment``, the training
-  chapter's kernel-size study; ``convlib.models.init_experiment``, the initialization
-  chapter's Xavier/He comparison;
+* ``convlib.models.deep_experiment`` -- the grids of the deep-networks chapter (run by
+  ``python -m experiments.deep``, in the repository's ``experiments/`` folder);
+* ``convlib.models.kernel_experiment`` -- the training chapter's kernel-size study, and
+  ``convlib.models.init_experiment``, the initialization chapter's Xavier/He comparison
+  (run by ``python -m experiments.kernel`` and ``python -m experiments.init``);
 * :mod:`convlib.models.efficientnet` -- EfficientNet-Lite0 with its ImageNet weights;
   :mod:`convlib.models.efficientnet_numpy` -- its forward pass in NumPy with convlib.
 

@@ -1,11 +1,12 @@
 """The grids of the deep-networks and training chapters, run by one command.
 
-``python -m convlib.models.deep_experiment [--csv PATH] [--grid NAME ...]`` trains every
-configuration of the chosen grids over five seeds on the digits split of the training
-chapter (300 training, 500 validation images; the test images are never touched) and
-writes one CSV row per configuration and seed (per epoch for the ``depth`` grid). The
-chapters read the committed table (``convlib/models/results/deep.csv``) and re-run a
-few rows live.
+``python -m experiments.deep [--csv PATH] [--grid NAME ...]`` (a driver in the repository's
+``experiments/`` folder, not part of this package) trains every configuration of the
+chosen grids over five seeds on the digits split of the training chapter (300 training,
+500 validation images; the test images are never touched) and writes one CSV row per
+configuration and seed (per epoch for the ``depth`` grid). The chapters read the committed
+table (``experiments/results/deep.csv``, with :func:`read_csv`) and re-run a few rows
+live.
 
 Grids:
 
@@ -22,7 +23,6 @@ Grids:
 
 from __future__ import annotations
 
-import argparse
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,12 +38,11 @@ from .deep import DeepStack
 from .digits import DigitsCNN
 from .training import make_loader, random_shift_rotate, train
 
-__all__ = ["Config", "GRIDS", "SEEDS", "split", "run", "run_grid", "read_csv", "RESULTS",
+__all__ = ["Config", "GRIDS", "SEEDS", "split", "run", "run_grid", "read_csv",
            "find", "final", "curves"]
 
 SEEDS = (0, 1, 2, 3, 4)
 CURVE_GRIDS = ("depth",)    # grids whose table keeps every epoch (for loss curves)
-RESULTS = Path(__file__).parent / "results" / "deep.csv"
 FIELDS = ["grid", "config", "seed", "epoch", "params", "train_loss", "train_acc",
           "val_loss", "val_acc", "weight_norm", "small_weights"]
 
@@ -199,10 +198,10 @@ def run_grid(names: list[str], seeds: tuple[int, ...] = SEEDS) -> Iterator[dict[
                 yield from rows if name in CURVE_GRIDS else rows[-1:]
 
 
-def read_csv(path: Path | str = RESULTS) -> list[dict[str, Any]]:
-    """The committed table as dicts with numbers converted.
+def read_csv(path: Path | str) -> list[dict[str, Any]]:
+    """The table written by ``python -m experiments.deep``, as dicts with numbers converted.
 
-    >>> rows = read_csv()
+    >>> rows = read_csv("experiments/results/deep.csv")  # from the repository root
     >>> sorted({r["grid"] for r in rows})
     ['augment', 'depth', 'penalty', 'schedule', 'width']
     """
@@ -248,21 +247,3 @@ def curves(rows: list[dict[str, Any]], grid: str, column: str) -> dict[str, np.n
 def final(rows: list[dict[str, Any]], grid: str, column: str) -> dict[str, np.ndarray]:
     """``column`` at the last epoch, per configuration of ``grid``: one value per seed."""
     return {name: c[:, -1] for name, c in curves(rows, grid, column).items()}
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--csv", type=Path, default=RESULTS)
-    parser.add_argument("--grid", nargs="*", default=list(GRIDS), choices=list(GRIDS))
-    args = parser.parse_args(argv)
-    with open(args.csv, "w", newline="") as f:
-        writer = csv.DictWriter(f, FIELDS)
-        writer.writeheader()
-        for row in run_grid(args.grid):
-            writer.writerow({k: f"{v:.6g}" if isinstance(v, float) else v
-                             for k, v in row.items()})
-            f.flush()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,14 +1,14 @@
 """The initialization chapter's training comparison, over ten paired seeds, by one command.
 
-``python -m convlib.models.init_experiment [--csv PATH]`` trains the chapter's plain
-network (:func:`plain_cnn`: ten 3x3 convolutions with ReLU, no batch norm, no shortcuts,
-then a linear classifier) on the first 500 digits, with SGD (momentum 0.9), batches of
+``python -m experiments.init`` (in the repository, not the package) trains the
+chapter's plain network (:func:`plain_cnn`: ten 3x3 convolutions with ReLU, no batch norm,
+no shortcuts, then a linear classifier) on the first 500 digits, with SGD (momentum 0.9), batches of
 50, for 10 epochs, once per initialization (:data:`INITS`), learning rate (:data:`LRS`)
 and seed (:data:`SEEDS`). It writes one CSV row per run: the final training loss,
 validation accuracy (digits 500-999) and test accuracy (digits 1000 onwards). The
 chapter chooses each initialization's learning rate on validation and compares the two
 on the test digits, seed by seed; it reads the committed table
-(``convlib/models/results/init.csv``) and checks it against its own live runs.
+(``experiments/results/init.csv``) and checks it against its own live runs.
 
 >>> sorted(INITS), LRS
 (['He', 'Xavier'], (0.005, 0.01, 0.02, 0.05))
@@ -16,7 +16,6 @@ on the test digits, seed by seed; it reads the committed table
 
 from __future__ import annotations
 
-import argparse
 import csv
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,8 +28,8 @@ from torch import nn
 from .. import init
 from .training import evaluate, make_loader, train
 
-__all__ = ["INITS", "LRS", "SEEDS", "RESULTS", "plain_cnn", "loaders", "run", "rows",
-           "read_table", "main"]
+__all__ = ["INITS", "LRS", "SEEDS", "plain_cnn", "loaders", "run", "rows",
+           "read_table"]
 
 WeightMaker = Callable[[tuple[int, ...], np.random.Generator], np.ndarray]
 
@@ -41,7 +40,6 @@ INITS: dict[str, WeightMaker] = {
 """The two initializations compared, as functions of (shape, generator)."""
 LRS = (0.005, 0.01, 0.02, 0.05)
 SEEDS = tuple(range(10))
-RESULTS = Path(__file__).parent / "results" / "init.csv"
 FIELDS = ["init", "lr", "seed", "train_loss", "val_acc", "test_acc"]
 
 
@@ -97,10 +95,10 @@ def rows(seeds: tuple[int, ...] = SEEDS) -> Iterator[dict[str, Any]]:
                 yield run(name, lr, seed, data)
 
 
-def read_table(path: Path | str = RESULTS) -> dict[tuple[str, float], dict[str, np.ndarray]]:
+def read_table(path: Path | str) -> dict[tuple[str, float], dict[str, np.ndarray]]:
     """The committed table: ``{(init, lr): {column: one value per seed, seeds in order}}``.
 
-    >>> table = read_table()
+    >>> table = read_table("experiments/results/init.csv")  # from the repository root
     >>> len(table), len(table[("He", 0.02)]["test_acc"])
     (8, 10)
     """
@@ -111,20 +109,3 @@ def read_table(path: Path | str = RESULTS) -> dict[tuple[str, float], dict[str, 
             out.setdefault(key, {})[int(r["seed"])] = {k: float(r[k]) for k in FIELDS[3:]}
     return {key: {k: np.array([by_seed[s][k] for s in sorted(by_seed)]) for k in FIELDS[3:]}
             for key, by_seed in out.items()}
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--csv", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
-    with open(args.csv, "w", newline="") as f:
-        writer = csv.DictWriter(f, FIELDS)
-        writer.writeheader()
-        for row in rows():
-            writer.writerow({k: f"{v:.6g}" if isinstance(v, float) else v
-                             for k, v in row.items()})
-            f.flush()
-
-
-if __name__ == "__main__":
-    main()

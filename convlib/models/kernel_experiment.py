@@ -1,13 +1,13 @@
 """The training chapter's kernel-size study, over ten paired seeds, run by one command.
 
-``python -m convlib.models.kernel_experiment [--csv PATH]`` trains ``DigitsCNN`` with six
-first layers (kernel size and stride, :data:`CHOICES`) on all 300 training images of the
-chapter's split, with the chapter's recipe (Adam, learning rate 3e-3, batches of 32, 30
-epochs), from each of the ten seeds :data:`SEEDS`, and writes one CSV row per
-configuration and seed (the last epoch; columns as in
+``python -m experiments.kernel`` (in the repository, not the package) trains
+``DigitsCNN`` with six first layers (kernel size and stride, :data:`CHOICES`) on all 300
+training images of the chapter's split, with the chapter's recipe (Adam, learning rate
+3e-3, batches of 32, 30 epochs), from each of the ten seeds :data:`SEEDS`, and writes one
+CSV row per configuration and seed (the last epoch; columns as in
 :mod:`convlib.models.deep_experiment`). Every configuration is trained from the same
 seeds, so the differences between two of them can be paired seed by seed. The chapter
-reads the committed table (``convlib/models/results/kernel.csv``) and re-runs one row
+reads the committed table (``experiments/results/kernel.csv``) and re-runs one row
 live. It takes about a minute and a half on one core.
 
 >>> [c.name for c in configs()][:2]
@@ -16,21 +16,17 @@ live. It takes about a minute and a half on one core.
 
 from __future__ import annotations
 
-import argparse
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .deep_experiment import FIELDS, Config, read_csv, run, split
+from .deep_experiment import Config, read_csv, run, split
 
-__all__ = ["CHOICES", "SEEDS", "RESULTS", "config", "configs", "rows", "read_table",
-           "main"]
+__all__ = ["CHOICES", "SEEDS", "config", "configs", "rows", "read_table"]
 
 CHOICES = ((1, 1), (3, 1), (5, 1), (7, 1), (3, 2), (5, 2))
 """(kernel size, stride) of the first convolution."""
 SEEDS = tuple(range(10))
-RESULTS = Path(__file__).parent / "results" / "kernel.csv"
 # at most this many training images per class: more than any class has, so all 300
 ALL_IMAGES = 300
 
@@ -59,28 +55,11 @@ def rows(seeds: tuple[int, ...] = SEEDS) -> Iterator[dict[str, Any]]:
             yield run(c, seed, data)[1][-1]
 
 
-def read_table(path: Path | str = RESULTS) -> list[dict[str, Any]]:
+def read_table(path: Path | str) -> list[dict[str, Any]]:
     """The committed table, numbers converted (see ``deep_experiment.read_csv``).
 
-    >>> table = read_table()
+    >>> table = read_table("experiments/results/kernel.csv")  # from the repository root
     >>> len(table), sorted({r["seed"] for r in table}) == list(SEEDS)
     (60, True)
     """
     return read_csv(path)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--csv", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
-    with open(args.csv, "w", newline="") as f:
-        writer = csv.DictWriter(f, FIELDS)
-        writer.writeheader()
-        for row in rows():
-            writer.writerow({k: f"{v:.6g}" if isinstance(v, float) else v
-                             for k, v in row.items()})
-            f.flush()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,12 +1,17 @@
 """Pooling: max and average pooling in 1, 2 and 3-D, adaptive and global pooling, and the
 backward of each, on NumPy arrays or torch tensors.
 
-One module per kind, each with its forward and its backward together:
+One module per kind, each with its NumPy forward and backward together, and the
+``Kind`` that describes it (parameters, argument check, torch call, NumPy kernels):
 
 - ``convlib.pooling.max_pool``: ``max_pool{1,2,3}d`` and their backward;
 - ``convlib.pooling.avg_pool``: ``avg_pool{1,2,3}d`` and their backward;
-- ``convlib.pooling.adaptive_pool``: ``adaptive_{avg,max}_pool{1,2,3}d``,
-  ``global_{avg,max}_pool2d`` and their backward.
+- ``convlib.pooling.adaptive_pool``: ``adaptive_{avg,max}_pool{1,2,3}d`` and their
+  backward.
+
+The public functions are generated from one table, ``convlib.pooling._table`` (one row
+per function: name, kind, dimensions, docstring), by ``convlib.pooling._wrappers``;
+``global_{avg,max}_pool2d`` are adaptive pooling to one value per feature map.
 
 Semantics follow ``torch.nn.functional``: ``input`` is ``(N, C, *spatial)`` or, without
 the batch dimension, ``(C, *spatial)``; ``stride`` defaults to ``kernel_size``;
@@ -22,7 +27,9 @@ backward passes are the adjoints of those loops: one strided addition per kernel
 ``np.bincount`` over the winners' flat indices (adaptive max).
 """
 
-from .adaptive_pool import (
+import numpy as np  # noqa: F401 (the namespace of the doctests of the generated functions)
+
+from ._table import (
     adaptive_avg_pool1d,
     adaptive_avg_pool1d_backward,
     adaptive_avg_pool2d,
@@ -35,18 +42,14 @@ from .adaptive_pool import (
     adaptive_max_pool2d_backward,
     adaptive_max_pool3d,
     adaptive_max_pool3d_backward,
-    global_avg_pool2d,
-    global_max_pool2d,
-)
-from .avg_pool import (
     avg_pool1d,
     avg_pool1d_backward,
     avg_pool2d,
     avg_pool2d_backward,
     avg_pool3d,
     avg_pool3d_backward,
-)
-from .max_pool import (
+    global_avg_pool2d,
+    global_max_pool2d,
     max_pool1d,
     max_pool1d_backward,
     max_pool2d,

@@ -4,7 +4,7 @@ gradient buffer, autograd for the torch path, and the messages' description of a
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,17 @@ def _unpad(grad: np.ndarray, input: np.ndarray, p: PoolParams) -> np.ndarray:
     inside: tuple[Any, ...] = (Ellipsis, *(slice(q, q + n)
                                            for q, n in zip(p.pad, input.shape[-p.nd:])))
     return grad[inside].copy()
+
+
+def _spread(input: np.ndarray, p: PoolParams,
+            share: Callable[[int], np.ndarray]) -> np.ndarray:
+    """The adjoint of the windows view: for each kernel offset (numbered row-major), one
+    strided addition of ``share(number)``, output-shaped, to the input elements that
+    offset reads; the part that falls on padding is dropped."""
+    grad = _padded_zeros(input, p)
+    for number, offset in enumerate(np.ndindex(*p.kernel)):
+        grad[W.tap_slices(offset, p.out, p.stride, p.dilation)] += share(number)
+    return _unpad(grad, input, p)
 
 
 def _torch_input_grad(forward, grad_output, input):

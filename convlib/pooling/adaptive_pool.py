@@ -18,24 +18,16 @@ Global pooling is adaptive pooling to one value per feature map. Torch tensors u
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from .._backend import Array, backend_of
-from .._checks import check_adaptive_pool, check_grad_output
-from ._common import _out_shape, _plane_strides, _torch_input_grad
+from .._checks import check_adaptive_pool
+from ._common import _plane_strides
+from ._wrappers import Args, Kind, param
 
-__all__ = [
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-    "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
-    "global_avg_pool2d", "global_max_pool2d",
-    "adaptive_avg_pool1d_backward", "adaptive_avg_pool2d_backward",
-    "adaptive_avg_pool3d_backward",
-    "adaptive_max_pool1d_backward", "adaptive_max_pool2d_backward",
-    "adaptive_max_pool3d_backward",
-]
+__all__ = ["ADAPTIVE_AVG", "ADAPTIVE_MAX"]
 
 
 def _adaptive_bounds(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
@@ -110,228 +102,65 @@ def _scatter_to_argmax(grad_output: np.ndarray, index: np.ndarray, input: np.nda
     return dx.reshape(input.shape).astype(input.dtype, copy=False)
 
 
-def _adaptive_avg(input, output_size, nd):
-    name = f"adaptive_avg_pool{nd}d"
-    kind = backend_of(input=input)
-    out = check_adaptive_pool(input, output_size, nd, name)
-    if kind == "torch":
-        import torch.nn.functional as F
+def _check(input: Any, args: Args, nd: int, name: str) -> tuple[int, ...]:
+    return check_adaptive_pool(input, args["output_size"], nd, name)
 
-        return getattr(F, name)(input, out)
-    matrices = [_averaging_matrix(n, o, input.dtype) for n, o in zip(input.shape[-nd:], out)]
+
+def _describe(name: str, input: Any, out: tuple[int, ...]) -> str:
+    return f"{name} of input {tuple(input.shape)} with output_size {out}"
+
+
+def _avg_numpy(input: np.ndarray, out: tuple[int, ...], args: Args) -> np.ndarray:
+    matrices = [_averaging_matrix(n, o, input.dtype) for n, o in zip(input.shape[-len(out):], out)]
     return _along_axes(input, matrices)
 
 
-def _adaptive_max(input, output_size, return_indices, nd):
-    name = f"adaptive_max_pool{nd}d"
-    kind = backend_of(input=input)
-    out = check_adaptive_pool(input, output_size, nd, name)
-    if kind == "torch":
-        import torch.nn.functional as F
-
-        return getattr(F, name)(input, out, return_indices=return_indices)
-    value, index = _adaptive_max_numpy(input, out, bool(return_indices))
-    return (value, index) if return_indices else value
-
-
-def adaptive_avg_pool1d(input: Array, output_size: int | Sequence[int]) -> Any:
-    """Average pooling of ``input`` (N, C, L) or (C, L) to ``output_size`` positions.
-
-    Window ``i`` covers ``[floor(i L / out), ceil((i + 1) L / out))``, so neighbouring
-    windows overlap when ``out`` does not divide ``L``.
-
-    >>> adaptive_avg_pool1d(np.array([[1., 2., 3., 4., 5.]]), 2)
-    array([[2., 4.]])
-    """
-    return _adaptive_avg(input, output_size, 1)
-
-
-def adaptive_avg_pool2d(input: Array, output_size: int | Sequence[int | None]) -> Any:
-    """Average pooling of ``input`` (N, C, H, W) or (C, H, W) to an ``output_size`` grid.
-
-    ``output_size`` is an int or an ``(H_out, W_out)`` pair; ``None`` keeps that input
-    size. Like ``F.adaptive_avg_pool2d``.
-
-    >>> x = np.arange(16.).reshape(1, 1, 4, 4)
-    >>> adaptive_avg_pool2d(x, 2)
-    array([[[[ 2.5,  4.5],
-             [10.5, 12.5]]]])
-    >>> adaptive_avg_pool2d(x, (1, None)).shape
-    (1, 1, 1, 4)
-    """
-    return _adaptive_avg(input, output_size, 2)
-
-
-def adaptive_avg_pool3d(input: Array, output_size: int | Sequence[int | None]) -> Any:
-    """Average pooling of ``input`` (N, C, D, H, W) or (C, D, H, W) to ``output_size``.
-
-    >>> adaptive_avg_pool3d(np.arange(8.).reshape(1, 2, 2, 2), 1)
-    array([[[[3.5]]]])
-    """
-    return _adaptive_avg(input, output_size, 3)
-
-
-def adaptive_max_pool1d(
-    input: Array, output_size: int | Sequence[int], return_indices: bool = False
-) -> Array:
-    """Max pooling of ``input`` (N, C, L) or (C, L) to ``output_size`` positions.
-
-    Windows as in :func:`adaptive_avg_pool1d`; indices as in :func:`max_pool1d`.
-
-    >>> adaptive_max_pool1d(np.array([[1., 5., 3., 4., 2.]]), 2, return_indices=True)
-    (array([[5., 4.]]), array([[1, 3]]))
-    """
-    return _adaptive_max(input, output_size, return_indices, 1)
-
-
-def adaptive_max_pool2d(
-    input: Any, output_size: int | Sequence[int | None], return_indices: bool = False
-) -> Any:
-    """Max pooling of ``input`` (N, C, H, W) or (C, H, W) to an ``output_size`` grid.
-
-    Like ``F.adaptive_max_pool2d``; indices are flat, ``h * W + w``.
-
-    >>> x = np.arange(16.).reshape(1, 1, 4, 4)
-    >>> adaptive_max_pool2d(x, 2, return_indices=True)[1]
-    array([[[[ 5,  7],
-             [13, 15]]]])
-    """
-    return _adaptive_max(input, output_size, return_indices, 2)
-
-
-def adaptive_max_pool3d(
-    input: Any, output_size: int | Sequence[int | None], return_indices: bool = False
-) -> Any:
-    """Max pooling of ``input`` (N, C, D, H, W) or (C, D, H, W) to ``output_size``.
-
-    >>> adaptive_max_pool3d(np.arange(8.).reshape(1, 2, 2, 2), 1)
-    array([[[[7.]]]])
-    """
-    return _adaptive_max(input, output_size, return_indices, 3)
-
-
-def global_avg_pool2d(input: Array) -> Any:
-    """Mean over each whole feature map: (N, C, H, W) -> (N, C, 1, 1), dims kept.
-
-    The same as ``adaptive_avg_pool2d(input, 1)``.
-
-    >>> global_avg_pool2d(np.arange(8.).reshape(2, 2, 2))
-    array([[[1.5]],
-    <BLANKLINE>
-           [[5.5]]])
-    """
-    return adaptive_avg_pool2d(input, 1)
-
-
-def global_max_pool2d(input: Array, return_indices: bool = False) -> Any:
-    """Maximum of each whole feature map: (N, C, H, W) -> (N, C, 1, 1), dims kept.
-
-    The same as ``adaptive_max_pool2d(input, 1, return_indices)``.
-
-    >>> global_max_pool2d(np.array([[[1., 9.], [4., 2.]]]), return_indices=True)
-    (array([[[9.]]]), array([[[1]]]))
-    """
-    return adaptive_max_pool2d(input, 1, return_indices)
-
-
-def _adaptive_avg_backward(grad_output, input, output_size, nd):
-    name = f"adaptive_avg_pool{nd}d"
-    kind = backend_of(grad_output=grad_output, input=input)
-    out = check_adaptive_pool(input, output_size, nd, name)
-    check_grad_output(grad_output, _out_shape(input, out),
-                      f"{name} of input {tuple(input.shape)} with output_size {out}")
-    if kind == "torch":
-        import torch.nn.functional as F
-
-        return _torch_input_grad(lambda x: getattr(F, name)(x, out), grad_output, input)
+def _avg_numpy_backward(grad_output: np.ndarray, input: np.ndarray, out: tuple[int, ...],
+                        args: Args) -> np.ndarray:
     # the forward pass multiplies by A along each axis; its adjoint by A transposed
-    matrices = [_averaging_matrix(n, o, input.dtype).T for n, o in zip(input.shape[-nd:], out)]
+    matrices = [_averaging_matrix(n, o, input.dtype).T
+                for n, o in zip(input.shape[-len(out):], out)]
     return _along_axes(grad_output, matrices)
 
 
-def _adaptive_max_backward(grad_output, input, output_size, nd):
-    name = f"adaptive_max_pool{nd}d"
-    kind = backend_of(grad_output=grad_output, input=input)
-    out = check_adaptive_pool(input, output_size, nd, name)
-    check_grad_output(grad_output, _out_shape(input, out),
-                      f"{name} of input {tuple(input.shape)} with output_size {out}")
-    if kind == "torch":
-        import torch.nn.functional as F
+def _max_torch(fn: Callable[..., Any], input: Any, out: tuple[int, ...], args: Args) -> Any:
+    return fn(input, out, return_indices=bool(args.get("return_indices", False)))
 
-        return _torch_input_grad(lambda x: getattr(F, name)(x, out), grad_output, input)
+
+def _max_numpy(input: np.ndarray, out: tuple[int, ...], args: Args) -> Any:
+    value, index = _adaptive_max_numpy(input, out, bool(args["return_indices"]))
+    return value if index is None else (value, index)
+
+
+def _max_numpy_backward(grad_output: np.ndarray, input: np.ndarray, out: tuple[int, ...],
+                        args: Args) -> np.ndarray:
     _, index = _adaptive_max_numpy(input, out, True)
-    return _scatter_to_argmax(grad_output, index, input, nd)
+    return _scatter_to_argmax(grad_output, index, input, len(out))
 
 
-def adaptive_avg_pool1d_backward(
-    grad_output: Array, input: Array, output_size: int | Sequence[int]
-) -> Array:
-    """Gradient of :func:`adaptive_avg_pool1d` with respect to ``input``.
+OutputSize = int | Sequence[int | None]
 
-    Output ``i`` averages its window, so every element of the window receives
-    ``grad[i] / window length``; where windows overlap the shares add.
+ADAPTIVE_AVG = Kind(
+    family="adaptive_avg_pool",
+    parameters=(param("output_size", OutputSize),),
+    check=_check,
+    torch=lambda fn, input, out, args: fn(input, out),
+    numpy=_avg_numpy,
+    numpy_backward=_avg_numpy_backward,
+    out=lambda out: out,
+    describe=_describe,
+    returns=Any,
+)
 
-    >>> adaptive_avg_pool1d_backward(np.array([[3., 6.]]), np.zeros((1, 5)), 2)
-    array([[1., 1., 3., 2., 2.]])
-    """
-    return _adaptive_avg_backward(grad_output, input, output_size, 1)
-
-
-def adaptive_avg_pool2d_backward(
-    grad_output: Array, input: Array, output_size: int | Sequence[int | None]
-) -> Array:
-    """Gradient of :func:`adaptive_avg_pool2d`; see :func:`adaptive_avg_pool1d_backward`.
-
-    >>> adaptive_avg_pool2d_backward(np.array([[[4.]]]), np.zeros((1, 2, 2)), 1)
-    array([[[1., 1.],
-            [1., 1.]]])
-    """
-    return _adaptive_avg_backward(grad_output, input, output_size, 2)
-
-
-def adaptive_avg_pool3d_backward(
-    grad_output: Array, input: Array, output_size: int | Sequence[int | None]
-) -> Array:
-    """Gradient of :func:`adaptive_avg_pool3d`; see :func:`adaptive_avg_pool1d_backward`.
-
-    >>> adaptive_avg_pool3d_backward(np.array([[[[8.]]]]), np.zeros((1, 2, 2, 2)), 1).sum()
-    np.float64(8.0)
-    """
-    return _adaptive_avg_backward(grad_output, input, output_size, 3)
-
-
-def adaptive_max_pool1d_backward(
-    grad_output: Array, input: Array, output_size: int | Sequence[int]
-) -> Array:
-    """Gradient of :func:`adaptive_max_pool1d`: each output's gradient goes to its argmax.
-
-    >>> g, x = np.array([[1., 2.]]), np.array([[1., 5., 3., 4., 2.]])
-    >>> adaptive_max_pool1d_backward(g, x, 2)
-    array([[0., 1., 0., 2., 0.]])
-    """
-    return _adaptive_max_backward(grad_output, input, output_size, 1)
-
-
-def adaptive_max_pool2d_backward(
-    grad_output: Array, input: Array, output_size: int | Sequence[int | None]
-) -> Array:
-    """Gradient of :func:`adaptive_max_pool2d`; see :func:`adaptive_max_pool1d_backward`.
-
-    >>> x = np.array([[[1., 2.], [4., 3.]]])
-    >>> adaptive_max_pool2d_backward(np.array([[[5.]]]), x, 1)
-    array([[[0., 0.],
-            [5., 0.]]])
-    """
-    return _adaptive_max_backward(grad_output, input, output_size, 2)
-
-
-def adaptive_max_pool3d_backward(
-    grad_output: Array, input: Array, output_size: int | Sequence[int | None]
-) -> Array:
-    """Gradient of :func:`adaptive_max_pool3d`; see :func:`adaptive_max_pool1d_backward`.
-
-    >>> x = np.arange(8.).reshape(1, 2, 2, 2)
-    >>> adaptive_max_pool3d_backward(np.ones((1, 1, 1, 1)), x, 1).ravel()
-    array([0., 0., 0., 0., 0., 0., 0., 1.])
-    """
-    return _adaptive_max_backward(grad_output, input, output_size, 3)
+ADAPTIVE_MAX = Kind(
+    family="adaptive_max_pool",
+    parameters=(param("output_size", OutputSize), param("return_indices", bool, False)),
+    check=_check,
+    torch=_max_torch,
+    numpy=_max_numpy,
+    numpy_backward=_max_numpy_backward,
+    out=lambda out: out,
+    describe=_describe,
+    returns=Any,
+    forward_only=frozenset({"return_indices"}),
+)

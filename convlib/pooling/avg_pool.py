@@ -13,26 +13,20 @@ Torch tensors use ``torch.nn.functional`` and autograd.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
-from .. import _windows as W
-from .._backend import Array, backend_of
-from .._checks import PoolParams, check_divisor, check_grad_output, check_pool
+from .._checks import PoolParams, check_divisor, check_pool
 from ._common import (
-    IntOrTuple,
-    _describe_call,
-    _out_shape,
     _outer_product,
     _padded_windows,
-    _padded_zeros,
-    _torch_input_grad,
-    _unpad,
+    _spread,
 )
+from ._wrappers import WINDOW, Args, Kind, param
 
-__all__ = [
-    "avg_pool1d", "avg_pool2d", "avg_pool3d",
-    "avg_pool1d_backward", "avg_pool2d_backward", "avg_pool3d_backward",
-]
+__all__ = ["AVG"]
 
 
 def _avg_divisor(spatial, p: PoolParams, count_include_pad: bool, divisor_override):
@@ -58,174 +52,44 @@ def _avg_pool_numpy(x, p, count_include_pad, divisor_override):
     return (total / divisor.astype(x.dtype)).astype(x.dtype, copy=False)
 
 
-def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-              divisor_override, nd):
-    name = f"avg_pool{nd}d"
-    kind = backend_of(input=input)
-    p = check_pool(input, kernel_size, stride, padding, 1, ceil_mode, nd, name,
-                   kernel_within_input=nd == 3)
-    check_divisor(divisor_override, input)
-    if kind == "torch":
-        import torch.nn.functional as F
-
-        if nd == 1:
-            return F.avg_pool1d(input, p.kernel, p.stride, p.pad, p.ceil_mode,
-                                bool(count_include_pad))
-        fn = getattr(F, name)
-        return fn(input, p.kernel, p.stride, p.pad, p.ceil_mode, bool(count_include_pad),
-                  divisor_override)
-    return _avg_pool_numpy(input, p, bool(count_include_pad), divisor_override)
+def _check(input: Any, args: Args, nd: int, name: str) -> PoolParams:
+    p = check_pool(input, args["kernel_size"], args["stride"], args["padding"], 1,
+                   args["ceil_mode"], nd, name, kernel_within_input=nd == 3)
+    check_divisor(args.get("divisor_override"), input)
+    return p
 
 
-def avg_pool1d(
-    input: Array,
-    kernel_size: IntOrTuple,
-    stride: IntOrTuple | None = None,
-    padding: IntOrTuple = 0,
-    ceil_mode: bool = False,
-    count_include_pad: bool = True,
-) -> Array:
-    """1-D average pooling of ``input`` (N, C, L) or (C, L), like ``F.avg_pool1d``.
-
-    With ``count_include_pad=True`` zero padding counts in the mean; otherwise only the
-    input elements under the window do.
-
-    >>> x = np.array([[[1., 2., 3., 4., 5.]]])
-    >>> avg_pool1d(x, 2)
-    array([[[1.5, 3.5]]])
-    >>> avg_pool1d(x, 3, stride=2, padding=1, count_include_pad=False)
-    array([[[1.5, 3. , 4.5]]])
-    """
-    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
+def _torch(fn: Callable[..., Any], input: Any, p: PoolParams, args: Args) -> Any:
+    # F.avg_pool1d has no divisor_override, and neither has avg_pool1d
+    extra = (args["divisor_override"],) if "divisor_override" in args else ()
+    return fn(input, p.kernel, p.stride, p.pad, p.ceil_mode, bool(args["count_include_pad"]),
+              *extra)
 
 
-def avg_pool2d(
-    input: Array,
-    kernel_size: IntOrTuple,
-    stride: IntOrTuple | None = None,
-    padding: IntOrTuple = 0,
-    ceil_mode: bool = False,
-    count_include_pad: bool = True,
-    divisor_override: int | None = None,
-) -> Array:
-    """2-D average pooling of ``input`` (N, C, H, W) or (C, H, W), like ``F.avg_pool2d``.
-
-    Each output is the window's sum divided by the window size (zero padding included
-    when ``count_include_pad``, the ``ceil_mode`` overhang never), or by
-    ``divisor_override`` when given.
-
-    >>> x = np.arange(16.).reshape(1, 4, 4)
-    >>> avg_pool2d(x, 2)
-    array([[[ 2.5,  4.5],
-            [10.5, 12.5]]])
-    >>> avg_pool2d(x, 2, divisor_override=1)[0, 0, 0]
-    np.float64(10.0)
-    """
-    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                     divisor_override, 2)
+def _numpy(input: np.ndarray, p: PoolParams, args: Args) -> np.ndarray:
+    return _avg_pool_numpy(input, p, bool(args["count_include_pad"]),
+                           args.get("divisor_override"))
 
 
-def avg_pool3d(
-    input: Array,
-    kernel_size: IntOrTuple,
-    stride: IntOrTuple | None = None,
-    padding: IntOrTuple = 0,
-    ceil_mode: bool = False,
-    count_include_pad: bool = True,
-    divisor_override: int | None = None,
-) -> Array:
-    """3-D average pooling of ``input`` (N, C, D, H, W) or (C, D, H, W), like ``F.avg_pool3d``.
-
-    >>> avg_pool3d(np.arange(8.).reshape(1, 1, 2, 2, 2), 2)
-    array([[[[[3.5]]]]])
-    """
-    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                     divisor_override, 3)
-
-
-def _avg_pool_backward(grad_output, input, kernel_size, stride, padding, ceil_mode,
-                       count_include_pad, divisor_override, nd):
-    name = f"avg_pool{nd}d"
-    kind = backend_of(grad_output=grad_output, input=input)
-    p = check_pool(input, kernel_size, stride, padding, 1, ceil_mode, nd, name,
-                   kernel_within_input=nd == 3)
-    check_divisor(divisor_override, input)
-    check_grad_output(grad_output, _out_shape(input, p.out), _describe_call(name, input, p))
-    if kind == "torch":
-        import torch.nn.functional as F
-
-        fn = getattr(F, name)
-        extra = () if nd == 1 else (divisor_override,)
-        return _torch_input_grad(
-            lambda x: fn(x, p.kernel, p.stride, p.pad, p.ceil_mode, bool(count_include_pad),
-                         *extra),
-            grad_output, input,
-        )
-    spatial = input.shape[-nd:]
-    divisor = _avg_divisor(spatial, p, bool(count_include_pad), divisor_override)
+def _numpy_backward(grad_output: np.ndarray, input: np.ndarray, p: PoolParams,
+                    args: Args) -> np.ndarray:
+    divisor = _avg_divisor(input.shape[-p.nd:], p, bool(args["count_include_pad"]),
+                           args.get("divisor_override"))
     share = grad_output / divisor.astype(input.dtype)
-    grad = _padded_zeros(input, p)
-    for offset in np.ndindex(*p.kernel):
-        grad[W.tap_slices(offset, p.out, p.stride, p.dilation)] += share
-    return _unpad(grad, input, p)
+    return _spread(input, p, lambda number: share)
 
 
-def avg_pool1d_backward(
-    grad_output: Array,
-    input: Array,
-    kernel_size: IntOrTuple,
-    stride: IntOrTuple | None = None,
-    padding: IntOrTuple = 0,
-    ceil_mode: bool = False,
-    count_include_pad: bool = True,
-) -> Array:
-    """Gradient of :func:`avg_pool1d` with respect to ``input``.
-
-    Each output's gradient, divided by that output's divisor, is added to every input
-    element of its window (the share that falls on padding is dropped).
-
-    >>> x = np.zeros((1, 1, 4))
-    >>> avg_pool1d_backward(np.array([[[2., 4.]]]), x, 2)
-    array([[[1., 1., 2., 2.]]])
-    """
-    return _avg_pool_backward(grad_output, input, kernel_size, stride, padding, ceil_mode,
-                              count_include_pad, None, 1)
-
-
-def avg_pool2d_backward(
-    grad_output: Array,
-    input: Array,
-    kernel_size: IntOrTuple,
-    stride: IntOrTuple | None = None,
-    padding: IntOrTuple = 0,
-    ceil_mode: bool = False,
-    count_include_pad: bool = True,
-    divisor_override: int | None = None,
-) -> Array:
-    """Gradient of :func:`avg_pool2d` with respect to ``input``; see :func:`avg_pool1d_backward`.
-
-    >>> avg_pool2d_backward(np.array([[[4.]]]), np.zeros((1, 2, 2)), 2)
-    array([[[1., 1.],
-            [1., 1.]]])
-    """
-    return _avg_pool_backward(grad_output, input, kernel_size, stride, padding, ceil_mode,
-                              count_include_pad, divisor_override, 2)
-
-
-def avg_pool3d_backward(
-    grad_output: Array,
-    input: Array,
-    kernel_size: IntOrTuple,
-    stride: IntOrTuple | None = None,
-    padding: IntOrTuple = 0,
-    ceil_mode: bool = False,
-    count_include_pad: bool = True,
-    divisor_override: int | None = None,
-) -> Array:
-    """Gradient of :func:`avg_pool3d` with respect to ``input``; see :func:`avg_pool1d_backward`.
-
-    >>> avg_pool3d_backward(np.array([[[[8.]]]]), np.zeros((1, 2, 2, 2)), 2).ravel()
-    array([1., 1., 1., 1., 1., 1., 1., 1.])
-    """
-    return _avg_pool_backward(grad_output, input, kernel_size, stride, padding, ceil_mode,
-                              count_include_pad, divisor_override, 3)
+AVG = Kind(
+    family="avg_pool",
+    parameters=(
+        *WINDOW,
+        param("ceil_mode", bool, False),
+        param("count_include_pad", bool, True),
+        param("divisor_override", int | None, None),
+    ),
+    check=_check,
+    torch=_torch,
+    numpy=_numpy,
+    numpy_backward=_numpy_backward,
+    not_in_1d=frozenset({"divisor_override"}),
+)

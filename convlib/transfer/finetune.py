@@ -37,15 +37,15 @@ images: same images, same steps), a clean target (an easy target) and an inverte
 (a domain the source never showed).
 
 The shared learning rate was chosen on the validation split, before the grid was run:
-``python -m convlib.transfer.finetune --select --csv
-convlib/transfer/checkpoints/lr_selection.csv`` runs every strategy at 5 labels per class,
+``python -m experiments.finetune --select --csv experiments/results/lr_selection.csv`` (a
+driver in the repository's ``experiments/`` folder) runs every strategy at 5 labels per class,
 seeds 0-2, for each learning rate of :data:`SELECTION_LRS`, and :func:`choose_lr` takes the
 one with the best mean validation accuracy over all strategies.
 
-``python -m convlib.transfer.finetune`` runs the grid and prints the tables; ``--csv PATH`` also
-writes one row per run. The committed table ``convlib/transfer/checkpoints/finetune_results.csv``
+``python -m experiments.finetune`` runs the grid and prints the tables; ``--csv PATH`` also
+writes one row per run. The committed table ``experiments/results/finetune_results.csv``
 is written by
-``python -m convlib.transfer.finetune --csv convlib/transfer/checkpoints/finetune_results.csv``
+``python -m experiments.finetune --csv experiments/results/finetune_results.csv``
 (about ten minutes on one idle core). Each run is reproducible bit for bit on one machine
 (one thread, deterministic algorithms, fixed seeds, the same checkpoint); on another CPU
 the rounding differs and a run ends elsewhere, within the spread over seeds.
@@ -53,12 +53,10 @@ the rounding differs and a run ends elsewhere, within the spread over seeds.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import csv
 import math
 import statistics
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -84,8 +82,6 @@ __all__ = [
     "STRATEGIES",
     "BUDGETS",
     "SEEDS",
-    "RESULTS",
-    "SELECTION",
     "SELECTION_LRS",
     "choose_lr",
     "Recipe",
@@ -100,14 +96,11 @@ __all__ = [
     "summarize",
     "paired_difference",
     "format_table",
-    "main",
 ]
 
 STRATEGIES = ("scratch", "probe", "head", "partial", "full", "discriminative", "lora")
 BUDGETS = (1, 5, 10, 50)
 SEEDS = (0, 1, 2, 3, 4)
-RESULTS = Path(__file__).parent / "checkpoints" / "finetune_results.csv"
-SELECTION = Path(__file__).parent / "checkpoints" / "lr_selection.csv"
 SELECTION_LRS = (1e-3, 2e-3, 4e-3)
 
 
@@ -355,10 +348,10 @@ def write_csv(results: Iterable[RunResult], path: str | Path) -> None:
             writer.writerow(row)
 
 
-def read_csv(path: str | Path = RESULTS) -> list[RunResult]:
-    """The rows :func:`write_csv` wrote (default: the committed results).
+def read_csv(path: str | Path) -> list[RunResult]:
+    """The rows :func:`write_csv` wrote.
 
-    >>> rows = read_csv()
+    >>> rows = read_csv("experiments/results/finetune_results.csv")  # the committed table
     >>> sorted({r.strategy for r in rows}) == sorted(STRATEGIES)
     True
     """
@@ -482,86 +475,3 @@ def format_table(
                 cells += f"{100 * mean:>8.1f} ± {100 * std:>4.1f}"
         lines.append(f"{s:<15}{cells}{trainable[s]:>10,}")
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m convlib.transfer.finetune",
-        description="Fine-tuning strategies against training from scratch, on few labels.",
-    )
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
-    parser.add_argument(
-        "--budgets",
-        type=int,
-        nargs="+",
-        default=list(BUDGETS),
-        help="labelled images per class, broad source, noisy target",
-    )
-    parser.add_argument(
-        "--side-budgets",
-        type=int,
-        nargs="+",
-        default=[5],
-        help="budgets of the side experiments (narrow source; clean and inverted targets)",
-    )
-    parser.add_argument("--no-side", action="store_true", help="skip the side experiments")
-    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
-    parser.add_argument("--steps", type=int, default=Recipe.steps)
-    parser.add_argument("--lr", type=float, default=Recipe.lr, help="the shared learning rate")
-    parser.add_argument(
-        "--select", action="store_true",
-        help="the learning-rate selection on the validation split: every strategy at 5 "
-        "labels per class, seeds 0-2, each learning rate of SELECTION_LRS",
-    )  # fmt: skip
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="a smoke test: seed 0, 5 labels per class, no side experiments, 30 steps",
-    )
-    parser.add_argument("--csv", type=Path, help="also write one row per run to this file")
-    args = parser.parse_args(argv)  # fmt: skip
-    if args.quick:
-        args.seeds, args.budgets, args.no_side, args.steps = [0], [5], True, 30
-    recipe = Recipe(steps=args.steps, lr=args.lr)
-    if args.select:
-        runs = grid(args.strategies, [5], [0, 1, 2], side=False)
-        results = [r for lr in SELECTION_LRS for r in run_grid(runs, Recipe(lr=lr))]
-        if args.csv:
-            write_csv(results, args.csv)
-        print("Validation accuracy (%) at 5 labels per class, seeds 0-2, by learning rate:")
-        for lr in SELECTION_LRS:
-            stats = summarize([r for r in results if r.lr == lr], "val_acc")
-            cells = " ".join(f"{s} {100 * stats['broad', 'noisy', s, 5][0]:.1f}"
-                             for s in args.strategies)  # fmt: skip
-            mean = statistics.fmean(r.val_acc for r in results if r.lr == lr)
-            print(f"lr {lr:.0e}: mean {100 * mean:.1f} | {cells}")
-        print(f"chosen: lr {choose_lr(results):g}")
-        return 0
-    runs = grid(args.strategies, args.budgets, args.seeds, args.side_budgets, not args.no_side)
-    results = run_grid(runs, recipe)
-    if args.csv:
-        write_csv(results, args.csv)
-    seeds = ", ".join(map(str, args.seeds))
-    print(f"{recipe}; seeds {seeds}.")
-    done = {(r.source, r.target) for r in results}
-    titles = {
-        ("broad", "noisy"): "broad source -> noisy target (the main experiment)",
-        ("narrow", "noisy"): "narrow source -> noisy target",
-        ("narrow8", "noisy"): "narrow8 source (narrow question, 8 orientations) -> noisy target",
-        ("broad", "clean"): "broad source -> clean target (an easy target)",
-        ("broad", "inverted"): "broad source -> inverted target (a domain the source never saw)",
-    }
-    for (source, target), title in titles.items():
-        if (source, target) in done:
-            print(f"\nTarget accuracy (%), {title}; mean ± std over seeds:")
-            print(format_table(results, source, target))
-    if ("broad", "noisy") in done and any(r.strategy != "scratch" for r in results):
-        print("\nSource accuracy (%) after adapting the broad source to the noisy target:")
-        print(format_table(
-            [r for r in results if r.strategy != "scratch"], "broad", "noisy", "source_acc"
-        ))  # fmt: skip
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

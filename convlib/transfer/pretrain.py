@@ -19,7 +19,8 @@ The transfer problem is built from scikit-learn's 8x8 digits only (nothing downl
   than the narrow one; the *narrow8* source is the control: the narrow question ("which
   digit?", 5 classes) asked of the broad source's images (all 8 orientations).
 
-``python -m convlib.transfer.pretrain`` trains the three source networks with the same
+``python -m experiments.pretrain`` (a driver in the repository's ``experiments/`` folder)
+trains the three source networks with the same
 number of optimizer steps and writes ``convlib/transfer/checkpoints/source_cnn.pt`` (their
 state dicts, :data:`CONFIG` and :func:`provenance`: the torch version, the CPU and the
 instruction set torch dispatched to) plus the file's SHA-256 in ``source_cnn.sha256``.
@@ -47,13 +48,10 @@ transit); it says nothing about whether retraining gives the same file.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import math
 import os
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,7 +86,6 @@ __all__ = [
     "check_against",
     "sha256",
     "source_accuracy",
-    "main",
 ]
 
 NOISE = 0.3
@@ -453,63 +450,3 @@ def source_accuracy(model: nn.Module, data: TransferData | None = None) -> float
     data = data or transfer_data()
     loader = make_loader(data.source_test, data.source_test_labels, 1024, shuffle=False)
     return evaluate(model, loader)[1]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m convlib.transfer.pretrain",
-        description="Pretrain the source CNNs of the fine-tuning chapter; write their checkpoint.",
-    )
-    parser.add_argument("--out", type=Path, default=CHECKPOINT, help="checkpoint path")
-    parser.add_argument(
-        "--check", action="store_true",
-        help="retrain and compare with the committed checkpoint (see the module docstring)",
-    )
-    parser.add_argument(
-        "--spread", type=int, nargs="+", metavar="SEED",
-        help="train each source with these seeds; print the spread of source accuracy",
-    )
-    parser.add_argument("--sources", nargs="+", default=list(SOURCES), choices=SOURCES)
-    args = parser.parse_args(argv)  # fmt: skip
-    start = time.perf_counter()
-    print("this machine:", provenance())
-    if args.spread:
-        for source in args.sources:
-            data = transfer_data(source=source)
-            accs = [
-                source_accuracy(pretrain(source, data=data, progress=False, seed=s), data)
-                for s in args.spread
-            ]
-            sd = float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0
-            print(f"{source}: accuracies {[round(a, 4) for a in accs]}, "
-                  f"mean {np.mean(accs):.4f}, sd {sd:.4f}")  # fmt: skip
-        return 0
-    models = {}
-    for source in args.sources:
-        data = transfer_data(source=source)
-        models[source] = pretrain(source, data=data)
-        acc = source_accuracy(models[source], data)
-        print(f"{source} source: accuracy on its held-out noisy images {acc:.4f}")
-    if args.check:
-        committed = torch.load(CHECKPOINT, weights_only=True).get("provenance")
-        print("checkpoint made on:", committed)
-        report = check_against(models)
-        for source, r in report.items():
-            new, old = r["accuracy"]
-            verdict = "identical weights" if r["identical"] else (
-                f"weights differ (largest difference {r['max_diff']:.2g}); accuracy "
-                f"{new:.4f} vs {old:.4f}, tolerance {r['tolerance']:.3f}"
-            )  # fmt: skip
-            print(f"{source}: {verdict}: {'ok' if r['ok'] else 'FAILED'}")
-        return 0 if all(r["ok"] for r in report.values()) else 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    digest = save_checkpoint(models, args.out)
-    args.out.with_suffix(".sha256").write_text(f"{digest}  {args.out.name}\n")
-    seconds = time.perf_counter() - start
-    size = args.out.stat().st_size
-    print(f"wrote {args.out} ({size} bytes, sha256 {digest}) in {seconds:.0f} s")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

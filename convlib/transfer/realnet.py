@@ -44,22 +44,21 @@ The committed table holds ``full`` at the budgets :data:`COMMITTED_FULL_BUDGETS`
 (it was not run at one label per class, for lack of CPU time); ``--strategies full
 --budgets 1`` adds it.
 
-``python -m convlib.transfer.realnet`` runs everything (about a quarter of an hour of
-CPU time on one core) and writes ``convlib/transfer/checkpoints/realnet_results.csv``; ``--part``,
+``python -m experiments.realnet`` (a driver in the repository's ``experiments/`` folder)
+runs everything (about a quarter of an hour of CPU time on one core) and writes
+``experiments/results/realnet_results.csv``; ``--part``,
 ``--budgets``, ``--strategies`` and ``--variants`` run pieces (in parallel, say) whose
 rows, concatenated, are the same.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import copy
 import csv
 import sys
 import time
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -72,11 +71,11 @@ from ..models.schedules import cosine
 from ..models.training import one_thread
 from ..teaching.photos import NORMS, lfw_faces
 
-__all__ = ["SIZE", "STRATEGIES", "VARIANTS", "RESULTS", "Run", "lfw_split",
+__all__ = ["SIZE", "STRATEGIES", "VARIANTS", "Run", "lfw_split",
            "train_indices", "prepare", "features", "hog_features", "scores", "probe",
            "SmallCNN", "build", "finetune", "warmup_cosine", "linear_runs", "torch_runs",
            "digits_runs", "read_csv", "select", "mean_std", "paired", "paired_interval",
-           "holm", "main"]
+           "holm"]
 
 SIZE = 96
 N_SPLITS = 20
@@ -103,7 +102,6 @@ LRS = {"head": (1e-3, 3e-3, 1e-2, 3e-2, 1e-1), "lora": (3e-3, 1e-2), "full": (1e
 PROBE_C = (0.01, 0.1, 1.0, 10.0)
 VARIANTS = ("bn_train", "imagenet_norm")  # run by default and in the table
 ALL_VARIANTS = VARIANTS + ("augment", "adam_l2", "constant_lr", "bf16")
-RESULTS = Path(__file__).parent / "checkpoints" / "realnet_results.csv"
 ECE_BINS = 10
 
 
@@ -607,7 +605,7 @@ def run_all(parts=("main", "digits", "practice"), full_lr: float | None = None,
     return runs
 
 
-def write_csv(runs, path=RESULTS) -> None:
+def write_csv(runs, path) -> None:
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=[fl.name for fl in fields(Run)])
         w.writeheader()
@@ -619,7 +617,7 @@ def write_csv(runs, path=RESULTS) -> None:
             w.writerow(row)
 
 
-def read_csv(path=RESULTS) -> list[Run]:
+def read_csv(path) -> list[Run]:
     out = []
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
@@ -683,30 +681,3 @@ def holm(pvalues) -> np.ndarray:
     out = np.empty_like(adjusted)
     out[order] = adjusted
     return out
-
-
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m convlib.transfer.realnet",
-                                 description=__doc__.splitlines()[0])
-    ap.add_argument("--csv", default=str(RESULTS), help="where to write the runs")
-    ap.add_argument("--part", nargs="+", choices=("main", "digits", "practice"),
-                    default=("main", "digits", "practice"),
-                    help="run only these parts (in this order; the rows of separate runs "
-                         "concatenate to those of one run)")
-    ap.add_argument("--full-lr", type=float, default=None,
-                    help="for --part practice without main: the learning rate main chose")
-    ap.add_argument("--budgets", nargs="+", type=int, default=BUDGETS)
-    ap.add_argument("--strategies", nargs="+", choices=ALL_STRATEGIES, default=STRATEGIES)
-    ap.add_argument("--variants", nargs="+", choices=ALL_VARIANTS, default=VARIANTS)
-    args = ap.parse_args(argv)
-    runs = run_all(args.part, args.full_lr, args.budgets, args.strategies, args.variants)
-    write_csv(runs, args.csv)
-    for r in runs:
-        print(f"{r.task} {r.budget:2d} {r.strategy:8s} {r.variant:13s} split {r.seed:2d} "
-              f"lr {r.lr:.0e} val {r.val_acc:.3f} test {r.test_acc:.3f} "
-              f"auc {r.test_auc:.3f}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

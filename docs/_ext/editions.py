@@ -32,7 +32,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from docutils import nodes
-from i18n_markup import has_prose
+from i18n_markup import has_prose, translation_state
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
@@ -194,9 +194,10 @@ def catalog_for(app: Sphinx, docname: str) -> Catalog | None:
 def why_untranslated(catalog: Catalog | None, message: str) -> str | None:
     """Why ``message`` is shown in English, or None when it may be (its own translation)."""
     entry = catalog.get(message) if catalog is not None else None
-    if entry is None or not entry.string:
+    state = translation_state(entry)
+    if state == "untranslated":
         return "untranslated (new or changed English text)" if has_prose(message) else None
-    if entry.fuzzy:
+    if state == "stale":
         return "stale translation (its English text changed; update and unmark fuzzy)"
     if entry.string == message:
         return None  # translated as itself on purpose (a name, a formula)
@@ -243,9 +244,10 @@ def translate_toc_captions(app: Sphinx, doctree: nodes.document) -> None:
         if not caption:
             continue
         entry = catalog.get(caption) if catalog is not None else None
-        if entry is None or not entry.string or entry.fuzzy:
+        state = translation_state(entry)
+        if state != "translated":
             # missing or stale: Sphinx has not tried it, so why_untranslated cannot say
-            reason = "stale translation" if entry is not None and entry.fuzzy else "untranslated"
+            reason = "stale translation" if state == "stale" else "untranslated"
             logger.warning("%s: %r", reason, caption, location=toctree, type="i18n",
                            subtype="untranslated")
             continue

@@ -6,7 +6,9 @@ the prose is translated but the machinery is not: every math span, every inline 
 span, every link target and every cross-reference target must come back unchanged.
 :func:`frozen_parts` lists them; :func:`markup_problems` compares a message with its
 translation. A message with no prose at all (a display equation, a code name) is its own
-translation: :func:`has_prose` tells them apart.
+translation: :func:`has_prose` tells them apart. Whether a catalog entry counts as
+translated at all is :func:`translation_state`, the one rule the build, the catalog tools
+and the checks share.
 
 >>> frozen_parts("Output $i$ averages `k` inputs (see {ref}`padding <sec-pad>`).")
 ['$i$', '`k`', 'ref:sec-pad']
@@ -39,6 +41,25 @@ _NAME_ROLES = {"eq", "kbd", "math", "numref-id"}
 _LINK_ROLES = {"ref", "doc", "numref", "download", "func", "mod", "class", "meth"}
 # {term}`convolution` becomes {term}`卷积` in the Chinese edition: Sphinx follows the
 # glossary's translated term, so a term role is prose here (the build checks the link).
+
+
+def translation_state(entry) -> str:
+    """``"translated"``, ``"untranslated"`` or ``"stale"``: the state of a catalog entry.
+
+    ``entry`` is a gettext message (babel's ``Message``: ``.string`` and ``.fuzzy``) or
+    None when the catalog lacks it. A message is translated when it has a translation
+    that is not marked fuzzy; fuzzy means its English text changed since it was
+    translated, so the translation is stale.
+
+    >>> from types import SimpleNamespace as Entry
+    >>> [translation_state(e) for e in (None, Entry(string="", fuzzy=False),
+    ...                                 Entry(string="卷积", fuzzy=True),
+    ...                                 Entry(string="卷积", fuzzy=False))]
+    ['untranslated', 'untranslated', 'stale', 'translated']
+    """
+    if entry is None or not entry.string:
+        return "untranslated"
+    return "stale" if entry.fuzzy else "translated"
 
 
 def _role_part(role: str, body: str) -> str | None:

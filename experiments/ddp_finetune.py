@@ -2,7 +2,7 @@
 
 Run it with two processes on one machine::
 
-    torchrun --standalone --nproc_per_node=2 -m convlib.transfer.ddp_finetune
+    torchrun --standalone --nproc_per_node=2 -m experiments.ddp_finetune
 
 Every process (a *rank*) builds the same network from the pretrained checkpoint, takes its
 own shard of the labelled images (``DistributedSampler``), and computes gradients on its
@@ -21,7 +21,7 @@ under a job id of your choice, and torchrun assigns the node ranks itself (it ig
 
     torchrun --nnodes=2 --nproc_per_node=8 \\
         --rdzv_id=finetune-42 --rdzv_backend=c10d --rdzv_endpoint=host0:29500 \\
-        -m convlib.transfer.ddp_finetune --backend nccl
+        -m experiments.ddp_finetune --backend nccl
 
 (The static alternative: ``--nnodes=2 --node_rank=N --master_addr=host0
 --master_port=29500`` with N = 0 on host0 and 1 on the other node.) Each process drives
@@ -43,9 +43,9 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
-from ..models import evaluate, make_loader
-from .finetune import Recipe, adapt_model, labelled_subset
-from .pretrain import augment, load_checkpoint, transfer_data
+from convlib.models import evaluate, make_loader
+from convlib.transfer.finetune import Recipe, adapt_model, labelled_subset
+from convlib.transfer.pretrain import augment, load_checkpoint, transfer_data
 
 __all__ = ["weights_digest", "main"]
 
@@ -75,7 +75,7 @@ def _say(line: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="torchrun --standalone --nproc_per_node=2 -m convlib.transfer.ddp_finetune",
+        prog="torchrun --standalone --nproc_per_node=2 -m experiments.ddp_finetune",
         description="Fine-tune the pretrained digits CNN data-parallel; check the ranks agree.",
     )
     parser.add_argument("--epochs", type=int, default=20)

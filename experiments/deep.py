@@ -1,0 +1,36 @@
+"""The grids of the deep-networks and training chapters, run by one command.
+
+``python -m experiments.deep [--csv PATH] [--grid NAME ...]`` trains every configuration of
+the chosen grids (:data:`convlib.models.deep_experiment.GRIDS`) over five seeds and writes
+one CSV row per configuration and seed (per epoch for the ``depth`` grid), by default to
+the committed table ``experiments/results/deep.csv`` that chapters 9 and 10 read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+from convlib.models.deep_experiment import FIELDS, GRIDS, run_grid
+
+from . import RESULTS
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m experiments.deep",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--csv", type=Path, default=RESULTS / "deep.csv")
+    parser.add_argument("--grid", nargs="*", default=list(GRIDS), choices=list(GRIDS))
+    args = parser.parse_args(argv)
+    with open(args.csv, "w", newline="") as f:
+        writer = csv.DictWriter(f, FIELDS)
+        writer.writeheader()
+        for row in run_grid(args.grid):
+            writer.writerow({k: f"{v:.6g}" if isinstance(v, float) else v
+                             for k, v in row.items()})
+            f.flush()
+
+
+if __name__ == "__main__":
+    main()
