@@ -16,7 +16,36 @@ grading sandbox. The pretrained checkpoint that the library, the chapters and th
 assignments load stays in ``convlib/transfer/checkpoints/``.
 """
 
+import csv
+import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 #: the committed result tables
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def write_table(path: Path, fields: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
+    """Write ``rows`` as a CSV table, one line as each run ends (floats to 6 digits), so
+    that a long experiment that is stopped keeps the runs it finished."""
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fields)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: f"{v:.6g}" if isinstance(v, float) else v
+                             for k, v in row.items()})
+            f.flush()
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def one_table_command(name: str, doc: str, table: str, fields: Sequence[str],
+                      rows: Any, argv: list[str] | None = None) -> None:
+    """The command line of an experiment that writes one table: ``--csv PATH``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=f"python -m experiments.{name}",
+                                     description=doc.splitlines()[0])
+    parser.add_argument("--csv", type=Path, default=RESULTS / table)
+    args = parser.parse_args(argv)
+    write_table(args.csv, fields, rows())

@@ -9,12 +9,11 @@ the committed table ``experiments/results/deep.csv`` that chapters 9 and 10 read
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
 from convlib.models.deep_experiment import FIELDS, GRIDS, run_grid
 
-from . import RESULTS
+from . import RESULTS, write_table
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,13 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--csv", type=Path, default=RESULTS / "deep.csv")
     parser.add_argument("--grid", nargs="*", default=list(GRIDS), choices=list(GRIDS))
     args = parser.parse_args(argv)
-    with open(args.csv, "w", newline="") as f:
-        writer = csv.DictWriter(f, FIELDS)
-        writer.writeheader()
-        for row in run_grid(args.grid):
-            writer.writerow({k: f"{v:.6g}" if isinstance(v, float) else v
-                             for k, v in row.items()})
-            f.flush()
+    write_table(args.csv, FIELDS, run_grid(args.grid))
 
 
 if __name__ == "__main__":

@@ -7,28 +7,14 @@ to the committed table ``experiments/results/kernel.csv`` that chapter 9 reads.
 
 from __future__ import annotations
 
-import argparse
-import csv
-from pathlib import Path
-
 from convlib.models.deep_experiment import FIELDS
 from convlib.models.kernel_experiment import rows
 
-from . import RESULTS
+from . import one_table_command
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m experiments.kernel",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--csv", type=Path, default=RESULTS / "kernel.csv")
-    args = parser.parse_args(argv)
-    with open(args.csv, "w", newline="") as f:
-        writer = csv.DictWriter(f, FIELDS)
-        writer.writeheader()
-        for row in rows():
-            writer.writerow({k: f"{v:.6g}" if isinstance(v, float) else v
-                             for k, v in row.items()})
-            f.flush()
+    one_table_command("kernel", __doc__, "kernel.csv", FIELDS, rows, argv)
 
 
 if __name__ == "__main__":
