@@ -52,7 +52,7 @@ KEPT_WORDS = frozenset(
     float64 int8 dtype NCHW NHWC RGB log max min mean std var exp sin cos x y z ID
     fft MAC MACs MMAC MMACs GMAC KiB TiB TFLOP TFLOPs CNN IQR AMP logit logits
     sigmoid tanh softmax Hann Holm Sobel
-    True False None lr eps unfold pickle Long Float dx dw db dy dL
+    True False None lr eps unfold pickle Long Float dx dw db dy dz dL ln
     Conv1d Conv2d Linear Sigmoid Tanh Flatten Dropout MaxPool2d AvgPool2d BatchNorm2d
     """.split()
 )
