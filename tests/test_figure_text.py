@@ -267,3 +267,29 @@ def test_the_book_loads_the_extension():
     sphinx = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf8"))["sphinx"]
     assert "zh_figures" in sphinx["local_extensions"]
     assert "zh_figures" in sphinx["config"]["extensions"]
+
+
+def test_a_widget_picture_has_a_chinese_twin_while_the_book_is_executed(monkeypatch):
+    """While a chapter is executed, each widget picture is drawn a second time with
+    Chinese words into an undisplayed twin, which the Chinese build shows instead."""
+    import json as json_
+    import sys
+
+    import matplotlib.pyplot as plt
+
+    from convlib.teaching import figure_text, widgets
+
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    import zh_figures
+
+    monkeypatch.setattr(figure_text, "_recording", True)
+    picture = widgets.Picture()
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.set_title("feature map")
+    picture.show(fig)
+    assert picture.twin is not None
+    assert picture.twin._dom_classes == (widgets.CHINESE_TWIN + picture.widget.model_id,)
+    assert json_.loads(picture.twin.tooltip) == [["feature map", "特征图"]]
+    assert bytes(picture.twin.value[:4]) == b"\x89PNG"
+    assert bytes(picture.twin.value) != bytes(picture.widget.value)
+    assert zh_figures.TWIN == widgets.CHINESE_TWIN

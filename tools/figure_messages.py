@@ -27,6 +27,9 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+from zh_figures import widget_pictures  # noqa: E402
+
 from convlib.teaching.figure_text import CHINESE, METADATA_KEY  # noqa: E402
 from convlib.teaching.translate import (  # noqa: E402
     RESULTS_CATALOG,
@@ -39,14 +42,18 @@ COMMENT = "figure in "  # the auto comment of a figure's message: "figure in 03_
 
 
 def renderings(notebook: Path) -> Iterator[tuple[dict, dict | None]]:
-    """Each figure or animation output of an executed chapter, with its Chinese
-    rendering (None if it has none)."""
-    for cell in json.loads(notebook.read_text(encoding="utf8"))["cells"]:
+    """Each figure or animation output of an executed chapter, and each picture of its
+    saved widgets (as an output), with its Chinese rendering (None if it has none)."""
+    nb = json.loads(notebook.read_text(encoding="utf8"))
+    for cell in nb["cells"]:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             chinese = output.get("metadata", {}).get(METADATA_KEY, {}).get(CHINESE)
             if "image/png" in data or chinese is not None:
                 yield output, chinese
+    for model, chinese in widget_pictures(nb):
+        buffers = {tuple(b.get("path", ())): b.get("data") for b in model.get("buffers", [])}
+        yield {"data": {"image/png": buffers.get(("value",))}}, chinese
 
 
 def figure_texts(notebook: Path) -> list[list[str | None]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,7 +28,7 @@ import numpy as np
 
 from ..arithmetic import output_size
 from ..conv import conv2d
-from .figure_text import in_reader_language
+from .figure_text import chinese_png, in_reader_language, recording
 from .translate import language, tr
 from .viz import show_array, sliding_window
 
@@ -60,19 +61,47 @@ def output_size_text(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> str:
     return f"{head} = {output_size(n, k, s, p, d)}"
 
 
-def _png(fig) -> bytes:
-    """The figure as PNG bytes, for an Image widget; the figure is closed.
+#: The CSS class that marks a picture's Chinese twin, followed by the picture's model id.
+CHINESE_TWIN = "convbook-zh-of-"
+
+
+class Picture:
+    """An Image widget that shows figures, in the reader's language.
 
     An Image widget (rather than an Output widget) keeps the picture in the widget state,
-    so it shows in the static book, and writes nothing to stdout outside a kernel."""
-    def render(figure) -> bytes:
-        buf = io.BytesIO()
-        figure.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-        return buf.getvalue()
+    so it shows in the static book, and writes nothing to stdout outside a kernel. While
+    a chapter is executed for the book (:func:`~convlib.teaching.figure_text.recording`),
+    each figure is also drawn with Chinese words into a *twin*: an Image widget that is
+    never displayed, whose CSS class names the picture's model. The Chinese edition shows
+    the twin's picture in the picture's place (``docs/_ext/zh_figures.py``).
 
-    data = in_reader_language(render)(fig)  # in Chinese in the Chinese notebooks
-    plt.close(fig)
-    return data
+    >>> import matplotlib.pyplot as plt
+    >>> picture = Picture()
+    >>> picture.show(plt.figure(figsize=(1, 1)))
+    >>> bytes(picture.widget.value).startswith(b"PNG", 1), picture.twin is None
+    (True, True)
+    """
+
+    def __init__(self) -> None:
+        self.widget = W.Image(format="png")
+        self.twin: W.Image | None = None
+        if recording():
+            self.twin = W.Image(format="png",
+                                _dom_classes=(CHINESE_TWIN + self.widget.model_id,))
+
+    def show(self, fig) -> None:
+        """Draw ``fig`` into the widget (and its twin); the figure is closed."""
+        self.widget.value = in_reader_language(_render)(fig)
+        if self.twin is not None:  # the texts' pairs ride along, for the build's checks
+            self.twin.value, pairs = chinese_png(fig, render=_render)
+            self.twin.tooltip = json.dumps(pairs, ensure_ascii=False)
+        plt.close(fig)
+
+
+def _render(figure) -> bytes:
+    buf = io.BytesIO()
+    figure.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    return buf.getvalue()
 
 
 class OutputSizeExplorer(W.VBox):
@@ -115,7 +144,8 @@ def output_size_explorer(
     }
     step = W.IntSlider(0, 0, 0, description=tr("window position"), style=style, layout=layout)
     text = W.HTML()
-    picture = W.Image(format="png")
+    drawn = Picture()
+    picture = drawn.widget
     controls = W.HBox([W.VBox(list(sliders.values())), W.VBox([step])])
     box = OutputSizeExplorer([controls, text, picture])
 
@@ -151,7 +181,7 @@ def output_size_explorer(
             picture.layout.display = "none"
             return
         fig = sliding_window((n, n), (k, k), step.value, stride=s, padding=p, dilation=d)
-        picture.value = _png(fig)
+        drawn.show(fig)
         picture.layout.display = None
 
     for slider in sliders.values():
@@ -196,7 +226,8 @@ def kernel_explorer(
     choice = W.Dropdown(options=options, description=tr("kernel"))
     cells = [W.FloatText(0.0, layout=W.Layout(width="64px")) for _ in range(9)]
     grid = W.GridBox(cells, layout=W.Layout(grid_template_columns="repeat(3, 70px)"))
-    picture = W.Image(format="png")
+    drawn = Picture()
+    picture = drawn.widget
     label = W.Label(tr("3x3 weights (used by custom 3x3):"))
     box = W.VBox([choice, W.HBox([label, grid]), picture])
     busy = {"filling": False}
@@ -218,7 +249,7 @@ def kernel_explorer(
         show_array(k, axes[1], title=f"kernel: {choice.value}")
         show_array(feature, axes[2], title="feature map", cmap=cmap)
         fig.tight_layout()
-        picture.value = _png(fig)
+        drawn.show(fig)
 
     def chosen(*_: Any) -> None:
         k = kernel()

@@ -30,6 +30,8 @@ import re
 import textwrap
 from collections.abc import Iterator, Mapping
 
+from zh_figures import TWIN
+
 from convlib.teaching.translate import (
     RESULTS_CATALOG,
     english_words,
@@ -121,6 +123,8 @@ def widget_texts(nb: dict) -> Iterator[tuple[dict, str | tuple[str, int]]]:
     state = nb.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     for model in state.values():
         fields = model.get("state", {})
+        if any(c.startswith(TWIN) for c in fields.get("_dom_classes") or []):
+            continue  # a picture's Chinese twin: its texts are zh_figures' concern
         for field in WIDGET_FIELDS:
             if isinstance(fields.get(field), str) and english_words(fields[field]):
                 yield fields, field
