@@ -71,9 +71,9 @@ except ImportError:  # python tools/i18n.py: tools/ is first on sys.path
     import figure_messages  # noqa: E402
     import result_catalog  # noqa: E402
     from cjk_font import CJK  # noqa: E402
+RESULTS_CATALOG, slot_problems = figure_messages.RESULTS_CATALOG, figure_messages.slot_problems
 from editions import CHINESE as LANGUAGE  # noqa: E402
 from editions import UNTRANSLATED_PAGES  # noqa: E402
-from figure_messages import RESULTS_CATALOG, slot_problems  # noqa: E402
 from i18n_markup import has_prose, markup_problems, typesetting_problems  # noqa: E402
 
 LOCALES = ROOT / "locales"
