@@ -276,24 +276,50 @@ def test_links_with_an_anchor_land_on_it_in_both_editions():
     assert not missing, "\n".join(missing[:20])
 
 
+PRINTED = re.compile(r'<div class="output (?:stream|text_plain)[^"]*">(.*?)</div>', re.S)
+
+
+def printed_digits_of(html: str) -> list[str]:
+    """The digit runs of a page's printed outputs, in order."""
+    return re.findall(r"\d+", re.sub(r"<[^>]*>", " ", "".join(PRINTED.findall(html))))
+
+
+def chinese_renderings(chapter: Path) -> dict[bytes, bytes]:
+    """A chapter's figures: English PNG bytes -> the Chinese rendering stored with them."""
+    import base64
+
+    from tools import figure_messages
+
+    found = {}
+    for output, chinese in figure_messages.renderings(chapter):
+        english = output.get("data", {}).get("image/png")
+        if english and chinese and chinese.get("image/png"):
+            found[base64.b64decode(english)] = base64.b64decode(chinese["image/png"])
+    return found
+
+
 @pytest.mark.browser
 @built
 def test_both_editions_show_the_same_outputs():
-    """One source of numbers: a chapter's figures and printed outputs are the same files
-    and the same text in both editions."""
+    """One source of numbers: the Chinese page of a chapter shows, figure for figure, the
+    Chinese rendering stored with the English figure (the same figure object drawn with
+    Chinese words), and its printed outputs have the same numbers in the same order."""
     for rel in english_pages():
         if rel.parts[0] != "chapters":
             continue
         page = HTML / rel
         en, zh = parse(page), parse(HTML / "zh" / rel)
-        assert [Path(src).name for src in en.images] == [Path(src).name for src in zh.images]
-        outputs = re.compile(r'<div class="output[^"]*">.*?</div>', re.S)
-        # the words a screen reader reads for them are translated (docs/_ext/alt_text.py,
-        # docs/_ext/accessibility.py): an animation's alt text and its slider's label
-        spoken = re.compile(r'\s(alt|aria-label)="[^"]*"')
-        en_out = outputs.findall(spoken.sub("", page.read_text(encoding="utf8")))
-        zh_out = outputs.findall(spoken.sub("", (HTML / "zh" / rel).read_text(encoding="utf8")))
-        assert en_out == zh_out, rel
+        assert len(en.images) == len(zh.images), rel
+        renderings = chinese_renderings(ROOT / rel.with_suffix(".ipynb"))
+        for en_src, zh_src in zip(en.images, zh.images, strict=True):
+            if "_images/" not in en_src:  # the theme's logos
+                assert Path(en_src).name == Path(zh_src).name, rel
+                continue
+            en_png = (page.parent / en_src).read_bytes()
+            zh_png = (HTML / "zh" / rel).parent.joinpath(zh_src).read_bytes()
+            assert renderings.get(en_png) == zh_png, (rel, en_src)
+        assert printed_digits_of(page.read_text(encoding="utf8")) == printed_digits_of(
+            (HTML / "zh" / rel).read_text(encoding="utf8")), rel
 
 
 @pytest.mark.browser
