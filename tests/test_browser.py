@@ -404,6 +404,9 @@ def open_every_toggle(page, path: str) -> int:
         body = item.locator(":scope > :not(summary)").first
         assert body.is_visible(), f"{path}: <details> {i} opened but its content is hidden"
         count += 1
+    # the toggles fade in (togglebutton.css: opacity over 0.3 s): axe must see the page
+    # after the fade, not text half-way to its colour
+    page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished))")
     return count
 
 
