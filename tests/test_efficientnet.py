@@ -149,20 +149,6 @@ def test_realnet_scores_match_sklearn():
         rn.scores(p[:5], y)
 
 
-def test_realnet_paired_interval_is_scipys_t_interval():
-    from scipy import stats
-
-    from convlib.transfer import realnet as rn
-
-    d = np.array([0.5, 1.5, -0.2, 2.0, 0.7])
-    m, lo, hi = rn.paired_interval(d)
-    t = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
-    assert abs(m - d.mean()) < 1e-12 and abs(lo - (m - t)) < 1e-9 and abs(hi - (m + t)) < 1e-9
-    assert rn.paired_interval([1.0, 1.0]) == (1.0, 1.0, 1.0)
-    p = rn.holm([0.01, 0.04, 0.03])
-    assert np.allclose(p, [0.03, 0.06, 0.06])
-
-
 def test_realnet_schedule_and_strategies():
     from convlib.transfer import realnet as rn
 

@@ -74,8 +74,7 @@ from ..teaching.photos import NORMS, lfw_faces
 __all__ = ["SIZE", "STRATEGIES", "VARIANTS", "Run", "lfw_split",
            "train_indices", "prepare", "features", "hog_features", "scores", "probe",
            "SmallCNN", "build", "finetune", "warmup_cosine", "linear_runs", "torch_runs",
-           "digits_runs", "read_csv", "select", "mean_std", "paired", "paired_interval",
-           "holm"]
+           "digits_runs", "read_csv", "select", "paired"]
 
 SIZE = 96
 N_SPLITS = 20
@@ -633,12 +632,6 @@ def select(runs, **match) -> list[Run]:
     return sorted(out, key=lambda r: r.seed)
 
 
-def mean_std(values) -> tuple[float, float]:
-    """Mean and sample standard deviation (ddof=1) over seeds."""
-    v = np.asarray(list(values), dtype=float)
-    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
-
-
 def paired(a: list[Run], b: list[Run], field: str = "test_acc") -> np.ndarray:
     """Per-split differences ``a - b`` of ``field`` over the splits both have."""
     common = sorted({r.seed for r in a} & {r.seed for r in b})
@@ -646,38 +639,3 @@ def paired(a: list[Run], b: list[Run], field: str = "test_acc") -> np.ndarray:
         raise ValueError("paired runs must share splits")
     da, db = {r.seed: r for r in a}, {r.seed: r for r in b}
     return np.array([getattr(da[s], field) - getattr(db[s], field) for s in common])
-
-
-def paired_interval(d, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean of the paired differences ``d`` and its t confidence interval
-    (``scipy.stats.ttest_1samp``, ddof = 1): ``(mean, low, high)``. Identical
-    differences give a zero-width interval.
-
-    >>> paired_interval([1.0, 2.0, 3.0])[0]
-    2.0
-    """
-    from scipy import stats
-
-    d = np.asarray(d, dtype=float)
-    if d.ndim != 1 or len(d) < 2:
-        raise ValueError(f"d must be 1-D with at least 2 values, got shape {d.shape}")
-    if np.ptp(d) == 0:
-        return float(d[0]), float(d[0]), float(d[0])
-    ci = stats.ttest_1samp(d, 0.0).confidence_interval(confidence)
-    return float(d.mean()), float(ci.low), float(ci.high)
-
-
-def holm(pvalues) -> np.ndarray:
-    """Holm's step-down adjustment of a family of p-values (controls the chance of any
-    false claim in the family): the k-th smallest is multiplied by ``m - k + 1`` and the
-    results made non-decreasing, capped at 1.
-
-    >>> holm([0.01, 0.04, 0.03]).round(2).tolist()
-    [0.03, 0.06, 0.06]
-    """
-    p = np.asarray(pvalues, dtype=float)
-    order = np.argsort(p)
-    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * (len(p) - np.arange(len(p)))))
-    out = np.empty_like(adjusted)
-    out[order] = adjusted
-    return out
