@@ -22,9 +22,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po, write_po
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
@@ -36,6 +33,7 @@ from convlib.teaching.translate import (  # noqa: E402
     SLOT,
     number_template,
 )
+from tools.catalogs import read_catalog, write_catalog  # noqa: E402
 
 CHAPTERS = ROOT / "chapters"
 COMMENT = "figure in "  # the auto comment of a figure's message: "figure in 03_padding..."
@@ -80,11 +78,7 @@ def templates(chapters: list[Path]) -> dict[str, list[str]]:
 def update(path: Path = RESULTS_CATALOG, chapters: list[Path] | None = None) -> None:
     """Merge the chapters' figure templates into the catalog at ``path``."""
     found = templates(chapters or sorted(CHAPTERS.glob("*.ipynb")))
-    if path.exists():
-        with path.open("rb") as file:
-            catalog = read_po(file)
-    else:
-        catalog = Catalog(locale=CHINESE, project="convolution-book results")
+    catalog = read_catalog(path, CHINESE, "convolution-book results")
     for message in list(catalog):
         if not message.id:
             continue
@@ -92,16 +86,16 @@ def update(path: Path = RESULTS_CATALOG, chapters: list[Path] | None = None) -> 
         if message.id not in found and not others and message.auto_comments:
             del catalog[message.id]  # no figure draws it any more
     for template, where in found.items():
-        comment = COMMENT + ", ".join(where)
+        # one comment per chapter: a long joined comment would be wrapped, and a
+        # wrapped line read back is a comment of its own (not idempotent)
+        comments = [COMMENT + chapter for chapter in where]
         message = catalog.get(template)
         if message is None:
-            catalog.add(template, auto_comments=[comment])
+            catalog.add(template, auto_comments=comments)
         else:
             others = [c for c in message.auto_comments if not c.startswith(COMMENT)]
-            message.auto_comments = [*others, comment]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as file:
-        write_po(file, catalog, width=0, omit_header=False)
+            message.auto_comments = [*others, *comments]
+    write_catalog(catalog, path)
 
 
 def slot_problems(english: str, chinese: str) -> list[str]:

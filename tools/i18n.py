@@ -60,10 +60,10 @@ from pathlib import Path
 
 import yaml
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+sys.path.insert(0, str(ROOT))
 try:  # python -m tools.i18n
     from . import figure_messages, result_catalog
     from .cjk_font import CJK
@@ -75,6 +75,8 @@ RESULTS_CATALOG, slot_problems = figure_messages.RESULTS_CATALOG, figure_message
 from editions import CHINESE as LANGUAGE  # noqa: E402
 from editions import UNTRANSLATED_PAGES  # noqa: E402
 from i18n_markup import has_prose, markup_problems, typesetting_problems  # noqa: E402
+
+from tools.catalogs import read_catalog, write_catalog  # noqa: E402
 
 LOCALES = ROOT / "locales"
 MESSAGES = LOCALES / LANGUAGE / "LC_MESSAGES"
@@ -92,15 +94,7 @@ GLOSSARY = ROOT / "docs" / "glossary.md"
 BIN = Path(sys.executable).parent
 
 
-def read(path: Path) -> Catalog:
-    with path.open("rb") as file:
-        return read_po(file)
-
-
-def write(catalog: Catalog, path: Path) -> None:
-    with path.open("wb") as file:
-        # width=0: one line per message, so that a diff shows which paragraph changed
-        write_po(file, catalog, width=0, omit_header=False)
+read, write = read_catalog, write_catalog  # the one layout of every catalog: tools/catalogs.py
 
 
 def po_files() -> list[Path]:

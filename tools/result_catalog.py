@@ -16,9 +16,6 @@ import json
 import sys
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po, write_po
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 sys.path.insert(0, str(ROOT))
@@ -26,6 +23,7 @@ from result_text import notebook_messages  # noqa: E402
 
 from convlib.teaching.translate import RESULTS_CATALOG, number_template  # noqa: E402
 from convlib.teaching.widgets import LABELS  # noqa: E402
+from tools.catalogs import read_catalog, write_catalog  # noqa: E402
 
 OURS = ("output of ", "widget")
 
@@ -44,11 +42,7 @@ def extracted() -> dict[str, list[str]]:
 
 def update(path: Path = RESULTS_CATALOG) -> None:
     """Merge the extracted templates into the catalog (see the module's docstring)."""
-    if path.exists():
-        with path.open("rb") as file:
-            catalog = read_po(file)
-    else:
-        catalog = Catalog(locale="zh_CN", project="results")
+    catalog = read_catalog(path, "zh_CN", "results")
     found = extracted()
     for message in list(catalog):
         if not message.id:
@@ -63,5 +57,4 @@ def update(path: Path = RESULTS_CATALOG) -> None:
                 catalog.delete(message.id)
     for template, where in found.items():
         catalog.add(template, "", auto_comments=where)
-    with path.open("wb") as file:
-        write_po(file, catalog, width=0, omit_header=False)
+    write_catalog(catalog, path)
