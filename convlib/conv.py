@@ -67,6 +67,7 @@ from ._backend import Array, backend_of
 from ._checks import ConvParams, check_batched, check_conv, check_method
 from ._conv_torch import conv_torch
 from ._depthwise import conv_depthwise, is_depthwise
+from ._depthwise import estimate_seconds as estimate_depthwise
 from .im2col import unfold
 from .padding import pad_spatial
 
@@ -561,12 +562,22 @@ def _costs(x_shape, w_shape, p: ConvParams) -> dict[str, float]:
     products = n * c_out * c_g * size
     fft = 1e-4 + transforms * 1.5e-10 + products * 7e-10
     if p.groups > 1:
-        # grouped layers have many small planes, and there a fixed cost per plane
-        # dominates (measured on depthwise layers: 10x the estimate without it)
-        fft += planes * 5e-6
+        # grouped layers have many small planes, and there a cost per plane dominates:
+        # fixed for small planes, about 10 ns a value for planes beyond the L1 cache
+        # (measured on depthwise layers: 10x the estimate without it, on
+        # EfficientNet-Lite0's 56x56 and 112x112 layers 4x with a fixed cost alone)
+        fft += planes * max(5e-6, size * 1e-8)
+    if is_depthwise(x_shape, w_shape, p.groups):
+        # measured on EfficientNet-Lite0's depthwise layers (python -m convlib.bench
+        # --depthwise): one small matrix product per channel and chunk, so the per-value
+        # cost grows as the rows get shorter, and with a stride
+        outputs = n * c_out * math.prod(out_spatial)
+        per = (0.8 + 22 / out_spatial[-1]) * (1.3 if any(s > 1 for s in p.stride) else 1)
+        gemm = 5e-5 + 1e-9 * outputs * math.prod(kernel) * per
     costs = {"gemm": gemm, "fft": fft}
     if is_depthwise(x_shape, w_shape, p.groups):
-        costs["depthwise"] = 2e-5 + macs * 0.4e-9
+        costs["depthwise"] = estimate_depthwise(x_shape, w_shape, p.stride,
+                                                (n, c_out, *out_spatial))
     return costs
 
 
