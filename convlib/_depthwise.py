@@ -24,9 +24,16 @@ arithmetic. Two ways around the copy, each faster on its own kind of layer:
 Both are memory-bound and organised around the caches: a slab is a block of channels of
 one image whose buffers stay in a core's L2 cache, and the slabs run on the shared thread
 policy of :func:`convlib._windows.run_chunks` (``OMP_NUM_THREADS`` threads at most).
-Which of the two runs is :func:`banded_pays`' estimate; ``python -m convlib.bench
---depthwise`` times both against the grouped gemm and torch on EfficientNet-Lite0's
+Which of the two runs is :func:`banded_pays`' rule; ``python -m convlib.bench
+--depthwise`` times both against the grouped gemm, FFT and torch on EfficientNet-Lite0's
 layers.
+
+Two ways to do shifted sums that look cheaper measured slower (against the slabs above,
+on EfficientNet-Lite0's layers, one thread): adding each tap straight into the output
+over the tap's valid range, which saves the slab's zero-bordered copy, took 2.5 to 3.2
+times as long, because every pass then runs over rows of ``W`` values instead of one
+flat run of the slab; ``np.einsum`` over the taps of a strided view, one call instead of
+``2 prod(kernel)``, took 2.3 to 7 times as long.
 """
 
 from __future__ import annotations

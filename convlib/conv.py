@@ -29,9 +29,9 @@ numbers, like ``scipy.signal.correlate``):
     dilation dilates the kernel, stride subsamples the result, zero padding is never
     written out (see ``_conv_fft``). Fast for large kernels.
 ``"depthwise"``
-    Depthwise layers only (``groups == C_in``, one input channel per kernel): a
-    multiply-add per kernel tap over whole blocks of channels, no windows copied
-    (:mod:`convlib._depthwise`).
+    Depthwise layers only (``groups == C_in``, one input channel per kernel), no windows
+    copied: one banded matrix product per channel on narrow maps, a multiply-add per
+    kernel tap over whole blocks of channels elsewhere (:mod:`convlib._depthwise`).
 ``"auto"``
     Exactly what :func:`choose_conv_method` answers: ``"gemm"``, ``"fft"`` or
     ``"depthwise"``, from a cost estimate (the textbook ``"im2col"`` and ``"loops"`` are
@@ -493,7 +493,9 @@ def choose_conv_method(
     the depthwise kernel to the taps times the output, for depthwise shapes only), using
     constants measured on one CPU core, and answers the cheapest. Large kernels go to the
     FFT; the 3x3 kernels of CNN layers with many channels never do; depthwise layers
-    (``groups == C_in``) go to :mod:`convlib._depthwise`. The textbook ``"im2col"`` and
+    (``groups == C_in``) go to :mod:`convlib._depthwise` or to gemm, whichever the
+    estimate fitted to ``python -m convlib.bench --depthwise`` (EfficientNet-Lite0's
+    depthwise layers) makes cheaper. The textbook ``"im2col"`` and
     ``"loops"`` are never the cheaper, so never chosen. Shapes are all the estimate needs,
     so ``input`` and ``weight`` may be arrays of any kind, batched or not.
 
@@ -540,8 +542,9 @@ def _costs(x_shape, w_shape, p: ConvParams) -> dict[str, float]:
     microseconds per plane of a grouped layer's input and output, which dominates its
     many small planes), the spectral products one complex multiply-add per frequency,
     input channel and output channel; the transform size is the one :func:`_conv_fft`
-    uses. Depthwise (for depthwise shapes only): two
-    passes (multiply, add) over the output per tap, in cache.
+    uses. Depthwise shapes: gemm and the depthwise kernel
+    (:func:`convlib._depthwise.estimate_seconds`) per output value and tap, fitted to
+    ``python -m convlib.bench --depthwise``, both dearer per value on narrow maps.
     """
     n, c_in = x_shape[:2]
     c_out, c_g = w_shape[:2]
