@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import SETTINGS, examples
 
 import convlib.conv as C
 from convlib import _depthwise as D
@@ -61,7 +62,7 @@ def test_depthwise_matches_torch(c, mult, k, stride, dilation, padding, n, bias,
     np.testing.assert_array_equal(direct, got)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(algorithm=st.sampled_from(["banded", "shifted"]), c=st.integers(1, 5),
        mult=st.integers(1, 2), k=st.tuples(st.integers(1, 5), st.integers(1, 5)),
        stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
@@ -166,10 +167,13 @@ def test_chooser_answers_depthwise_for_mobilenet():
     assert best in times and set(times) == {"gemm", "fft", "depthwise"}
 
 
-def test_slabs_on_the_shared_thread_policy(monkeypatch, chunk_threads):
-    """The slabs go through run_chunks: OMP_NUM_THREADS' pool, whatever os.cpu_count()."""
+@pytest.mark.parametrize("widths", [0, 100])  # shifted sums, banded products
+def test_slabs_on_the_shared_thread_policy(monkeypatch, chunk_threads, widths):
+    """The slabs go through run_chunks: OMP_NUM_THREADS' pool, whatever os.cpu_count(),
+    for both algorithms."""
     monkeypatch.setattr(W, "blas_threads", lambda: 2)
     monkeypatch.setattr(D, "_SLAB_BYTES", 1)  # one channel a slab: many slabs
+    monkeypatch.setattr(D, "_BANDED_MAX_WIDTHS", widths)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 6, 9, 9))
     w = rng.standard_normal((6, 1, 3, 3))
