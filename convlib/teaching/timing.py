@@ -177,7 +177,7 @@ def ratio_interval(a: Sequence[float], b: Sequence[float], confidence: float = 0
                    ) -> Ratio:
     """Times ``a`` over times ``b`` measured in the same rounds (``a[i]`` and ``b[i]``
     from round ``i``): ``exp`` of the mean log ratio and of its t interval
-    (:func:`convlib.stats.paired_interval`). Timings are skewed and ratios multiply, so
+    (``convlib.stats.paired_interval``). Timings are skewed and ratios multiply, so
     the interval is computed on the log scale.
 
     >>> ratio_interval([2.0, 2.0], [1.0, 1.0])
