@@ -82,7 +82,8 @@ def machine_info(threads: int) -> dict[str, Any]:
 
 
 def _busy_and_own() -> tuple[float, float, float] | None:
-    """(busy CPU seconds of the whole machine, this process's CPU seconds, wall time)."""
+    """(busy CPU seconds of the whole machine, CPU seconds of this process and of its
+    finished children, wall time)."""
     try:
         with open("/proc/stat") as f:
             fields = [float(v) for v in f.readline().split()[1:]]
@@ -90,7 +91,11 @@ def _busy_and_own() -> tuple[float, float, float] | None:
         return None
     tick = os.sysconf("SC_CLK_TCK")
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
-    return (sum(fields[:8]) - idle) / tick, time.process_time(), time.perf_counter()
+    # this process's own work includes the child processes it started and waited for
+    # (an experiment that launches torchrun, say)
+    children = os.times().children_user + os.times().children_system
+    return ((sum(fields[:8]) - idle) / tick, time.process_time() + children,
+            time.perf_counter())
 
 
 def load_start() -> Load:

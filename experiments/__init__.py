@@ -10,6 +10,13 @@ Each module runs one experiment with the functions of ``convlib`` and writes its
     python -m experiments.finetune     # chapters 9 and 11: results/finetune_results.csv
     python -m experiments.realnet      # chapter 13: results/realnet_results.csv
     torchrun --standalone --nproc_per_node=2 -m experiments.ddp_finetune   # chapter 12
+    python -m experiments.ddp_scaling  # chapter 12's DDP scaling: results/ddp_scaling.csv
+    python -m experiments.timing       # chapter 12's CPU timings: results/timing.csv
+    python -m experiments.cpu_effects  # chapter 12's channels_last, torch.compile, bf16:
+                                       #   results/cpu_effects.csv
+
+The timing commands (``timing``, ``cpu_effects``, ``ddp_scaling``) record the machine and
+its load with every row; run them on an idle machine. ``--quick`` checks that one runs.
 
 They are not part of the installed ``convlib`` package, so they are not copied into the
 grading sandbox. The pretrained checkpoint that the library, the chapters and the

@@ -11,6 +11,10 @@ shard only. ``DistributedDataParallel`` averages the gradients of all ranks duri
 network never drift apart. At the end each rank prints a checksum of its weights, and rank 0
 gathers all checksums (``all_gather``) and asserts that they are equal.
 
+With more than one epoch, rank 0 also reports the throughput (images per second, all
+ranks together) over the epochs after the first, which is a warm-up;
+``python -m experiments.ddp_scaling`` compares it between 1 and 2 processes.
+
 ``--no-ddp`` trains the same shards *without* DDP (no gradient averaging): the copies drift
 apart, and rank 0 reports that the checksums differ. That is what DDP prevents.
 
@@ -36,6 +40,7 @@ import argparse
 import hashlib
 import os
 import sys
+import time
 
 import torch
 import torch.distributed as dist
@@ -119,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     seen = 0
     net.train()
     for epoch in range(args.epochs):
+        if epoch == 1:  # the first epoch is the warm-up; time the others
+            dist.barrier()
+            start, seen_before = time.perf_counter(), seen
         sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every rank
         for xb, yb in loader:
             xb, yb = augment(xb, gen).to(device), yb.to(device)
@@ -128,6 +136,13 @@ def main(argv: list[str] | None = None) -> int:
             optimizer.step()
             seen += len(yb)
 
+    if args.epochs > 1:
+        dist.barrier()
+        seconds = time.perf_counter() - start
+        timed = world * (seen - seen_before)  # equal shards: every rank saw as many
+        if rank == 0:
+            _say(f"rank 0: throughput {timed / seconds:.2f} images/s "
+                 f"({timed} images in {seconds:.4f} s after a warm-up epoch)")
     model.cpu()
     digest = weights_digest(model)
     _say(f"rank {rank}/{world}: trained on {seen} images, weights sha256 {digest[:16]}")

@@ -15,6 +15,8 @@
 * ``convlib.models.kernel_experiment`` -- the training chapter's kernel-size study, and
   ``convlib.models.init_experiment``, the initialization chapter's Xavier/He comparison
   (run by ``python -m experiments.kernel`` and ``python -m experiments.init``);
+* ``convlib.models.speed_experiment`` -- the GPU-and-scale chapter's CPU timings (run by
+  ``python -m experiments.timing`` and ``python -m experiments.cpu_effects``);
 * :mod:`convlib.models.efficientnet` -- EfficientNet-Lite0 with its ImageNet weights;
   :mod:`convlib.models.efficientnet_numpy` -- its forward pass in NumPy with convlib.
 
