@@ -3,7 +3,7 @@
 ``python -m experiments.remedies [--csv PATH]`` runs
 :func:`convlib.models.remedies_experiment.rows` and writes one CSV row per configuration
 and seed, by default to the committed table ``experiments/results/remedies.csv`` that
-chapter 9 reads. About seven minutes on one core (``OMP_NUM_THREADS=1``).
+chapter 9 reads. About six minutes of one core (``OMP_NUM_THREADS=1``).
 """
 
 from __future__ import annotations
