@@ -3,8 +3,9 @@
 Each module runs one experiment with the functions of ``convlib`` and writes its table to
 ``experiments/results/``, which the chapters read. Run them from the repository root::
 
-    python -m experiments.deep         # chapters 9 and 10: results/deep.csv
+    python -m experiments.deep         # chapter 10: results/deep.csv
     python -m experiments.kernel       # chapter 9's kernel sizes: results/kernel.csv
+    python -m experiments.remedies     # chapter 9's remedies, augmentation: results/remedies.csv
     python -m experiments.init         # chapter 8's Xavier/He comparison: results/init.csv
     python -m experiments.pretrain     # chapter 11: convlib/transfer/checkpoints/source_cnn.pt
     python -m experiments.finetune     # chapters 9 and 11: results/finetune_results.csv

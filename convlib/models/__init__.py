@@ -12,9 +12,10 @@
 * :mod:`convlib.models.schedules` -- learning-rate schedules and the range test;
 * ``convlib.models.deep_experiment`` -- the grids of the deep-networks chapter (run by
   ``python -m experiments.deep``, in the repository's ``experiments/`` folder);
-* ``convlib.models.kernel_experiment`` -- the training chapter's kernel-size study, and
+* ``convlib.models.kernel_experiment`` and ``convlib.models.remedies_experiment`` -- the
+  training chapter's kernel-size study and its remedies for overfitting, and
   ``convlib.models.init_experiment``, the initialization chapter's Xavier/He comparison
-  (run by ``python -m experiments.kernel`` and ``python -m experiments.init``);
+  (run by ``python -m experiments.kernel``, ``.remedies`` and ``.init``);
 * ``convlib.models.speed_experiment`` -- the GPU-and-scale chapter's CPU timings (run by
   ``python -m experiments.timing`` and ``python -m experiments.cpu_effects``);
 * :mod:`convlib.models.efficientnet` -- EfficientNet-Lite0 with its ImageNet weights;
