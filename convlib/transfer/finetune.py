@@ -58,7 +58,10 @@ strategy at its own rate; the side experiments (:func:`side_grid`) over the five
 reference runs from the broad source on the noisy target at that rate.
 Each run is reproducible bit for bit on one machine
 (one thread, deterministic algorithms, fixed seeds, the same checkpoint); on another CPU
-the rounding differs and a run ends elsewhere, within the spread over seeds.
+the rounding differs and a run ends elsewhere, within the spread over seeds. The committed
+tables were written on two machines: the runs of the first, shared-rate grid (rate 1e-3,
+seeds 0-4, and the selection's rates 1e-3 to 4e-3) on the one that made the checkpoint
+(an Intel AVX-512 CPU), kept by ``--reuse``; the others on an AMD AVX-512 CPU.
 """
 
 from __future__ import annotations
