@@ -9,6 +9,7 @@ Each module runs one experiment with the functions of ``convlib`` and writes its
     python -m experiments.init         # chapter 8's Xavier/He comparison: results/init.csv
     python -m experiments.pretrain     # chapter 11: convlib/transfer/checkpoints/source_cnn.pt
     python -m experiments.finetune     # chapters 9 and 11: results/finetune_results.csv
+    python -m experiments.finetune --select   # chapter 11's rates: results/lr_selection.csv
     python -m experiments.realnet      # chapter 13: results/realnet_results.csv
     torchrun --standalone --nproc_per_node=2 -m experiments.ddp_finetune   # chapter 12
     python -m experiments.ddp_scaling  # chapter 12's DDP scaling: results/ddp_scaling.csv

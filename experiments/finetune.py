@@ -3,28 +3,36 @@
 ``python -m experiments.finetune`` runs the grid of :mod:`convlib.transfer.finetune` and
 prints the tables; ``--csv PATH`` also writes one row per run. The committed table is
 written by ``python -m experiments.finetune --csv experiments/results/finetune_results.csv``
-(about ten minutes on one idle core). The shared learning rate was chosen first, on the
-validation split, by
-``python -m experiments.finetune --select --csv experiments/results/lr_selection.csv``.
+(410 runs of about 2 s of one core each; ``--reuse experiments/results/finetune_results.csv``
+keeps the committed rows whose run and learning rate are unchanged and runs only the
+others). Each strategy's learning rate was chosen first, on the validation split, by
+``python -m experiments.finetune --select --csv experiments/results/lr_selection.csv``
+(:func:`convlib.transfer.finetune.choose_lrs`).
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from convlib.transfer.finetune import (
     BUDGETS,
     SEEDS,
     SELECTION_LRS,
+    SIDE_RECIPE,
+    SIDE_SEEDS,
     STRATEGIES,
     Recipe,
-    choose_lr,
+    RunResult,
+    choose_lrs,
     format_table,
     grid,
-    run_grid,
+    iter_grid,
+    read_csv,
+    recipe_rows,
+    side_grid,
     summarize,
     write_csv,
 )
@@ -36,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Fine-tuning strategies against training from scratch, on few labels.",
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    parser.add_argument("--side-seeds", type=int, nargs="+", default=list(SIDE_SEEDS))
     parser.add_argument(
         "--budgets",
         type=int,
@@ -48,16 +57,25 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         nargs="+",
         default=[5],
-        help="budgets of the side experiments (narrow source; clean and inverted targets)",
+        help="budgets of the side experiments (narrow sources; clean and inverted targets)",
     )
     parser.add_argument("--no-side", action="store_true", help="skip the side experiments")
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
     parser.add_argument("--steps", type=int, default=Recipe.steps)
-    parser.add_argument("--lr", type=float, default=Recipe.lr, help="the shared learning rate")
+    parser.add_argument(
+        "--lr", type=float, default=None,
+        help="one learning rate for every strategy (default: each strategy's own, chosen on "
+        "the validation split)",
+    )  # fmt: skip
     parser.add_argument(
         "--select", action="store_true",
         help="the learning-rate selection on the validation split: every strategy at 5 "
         "labels per class, seeds 0-2, each learning rate of SELECTION_LRS",
+    )  # fmt: skip
+    parser.add_argument(
+        "--reuse", type=Path, action="append", default=[],
+        help="a table of earlier runs: its rows whose run and learning rate are unchanged "
+        "are kept instead of run again (may be given more than once)",
     )  # fmt: skip
     parser.add_argument(
         "--quick",
@@ -68,28 +86,51 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)  # fmt: skip
     if args.quick:
         args.seeds, args.budgets, args.no_side, args.steps = [0], [5], True, 30
-    recipe = Recipe(steps=args.steps, lr=args.lr)
+    recipe = Recipe(steps=args.steps)
+    side_recipe = Recipe(steps=args.steps, lr=SIDE_RECIPE.lr, lrs=())
+    if args.lr is not None:
+        recipe = side_recipe = Recipe(steps=args.steps, lr=args.lr, lrs=())
+    reuse = [r for path in args.reuse for r in read_csv(path)]
+
+    def collect(rows: Iterable[RunResult]) -> list[RunResult]:
+        """All results; with ``--csv`` each is written to the table as its run ends."""
+        return write_csv(rows, args.csv) if args.csv else list(rows)
+
     if args.select:
-        runs = grid(args.strategies, [5], [0, 1, 2], side=False)
-        results = [r for lr in SELECTION_LRS for r in run_grid(runs, Recipe(lr=lr))]
-        if args.csv:
-            write_csv(results, args.csv)
-        print("Validation accuracy (%) at 5 labels per class, seeds 0-2, by learning rate:")
+        runs = grid(args.strategies, [5], [0, 1, 2])
+        results = collect(
+            r for lr in SELECTION_LRS
+            for r in iter_grid(runs, Recipe(steps=args.steps, lr=lr, lrs=()), reuse=reuse)
+        )  # fmt: skip
+        print("Validation accuracy (%) at 5 labels per class, mean over seeds 0-2:")
         for lr in SELECTION_LRS:
             stats = summarize([r for r in results if r.lr == lr], "val_acc")
             cells = " ".join(f"{s} {100 * stats['broad', 'noisy', s, 5][0]:.1f}"
                              for s in args.strategies)  # fmt: skip
-            mean = statistics.fmean(r.val_acc for r in results if r.lr == lr)
-            print(f"lr {lr:.0e}: mean {100 * mean:.1f} | {cells}")
-        print(f"chosen: lr {choose_lr(results):g}")
+            print(f"lr {lr:.2e}: {cells}")
+        print("chosen:", ", ".join(f"{s} {lr:g}" for s, lr in choose_lrs(results).items()))
         return 0
-    runs = grid(args.strategies, args.budgets, args.seeds, args.side_budgets, not args.no_side)
-    results = run_grid(runs, recipe)
-    if args.csv:
-        write_csv(results, args.csv)
-    seeds = ", ".join(map(str, args.seeds))
-    print(f"{recipe}; seeds {seeds}.")
-    done = {(r.source, r.target) for r in results}
+
+    def all_rows() -> Iterable[RunResult]:
+        """The main runs, then the side runs that are not main runs too (same rate)."""
+        main = []
+        for r in iter_grid(grid(args.strategies, args.budgets, args.seeds), recipe, reuse=reuse):
+            main.append(r)
+            yield r
+        if not args.no_side:
+            done = {(r.source, r.target, r.strategy, r.budget, r.seed, r.lr) for r in main}
+            sides = side_grid(args.strategies, args.side_budgets, args.side_seeds)
+            for r in iter_grid(sides, side_recipe, reuse=reuse + main):
+                if (r.source, r.target, r.strategy, r.budget, r.seed, r.lr) not in done:
+                    yield r
+
+    results = collect(all_rows())
+    main_rows = [r for r in recipe_rows(results, recipe)
+                 if (r.source, r.target) == ("broad", "noisy")]  # fmt: skip
+    side_rows = recipe_rows(results, side_recipe)
+    print(f"{recipe}; seeds {', '.join(map(str, args.seeds))}.")
+    print(f"Side experiments: lr {side_recipe.lr:g} for every strategy; seeds "
+          f"{', '.join(map(str, args.side_seeds))}.")  # fmt: skip
     titles = {
         ("broad", "noisy"): "broad source -> noisy target (the main experiment)",
         ("narrow", "noisy"): "narrow source -> noisy target",
@@ -97,15 +138,21 @@ def main(argv: list[str] | None = None) -> int:
         ("broad", "clean"): "broad source -> clean target (an easy target)",
         ("broad", "inverted"): "broad source -> inverted target (a domain the source never saw)",
     }
-    for (source, target), title in titles.items():
-        if (source, target) in done:
-            print(f"\nTarget accuracy (%), {title}; mean ± std over seeds:")
-            print(format_table(results, source, target))
-    if ("broad", "noisy") in done and any(r.strategy != "scratch" for r in results):
+    print(f"\nTarget accuracy (%), {titles['broad', 'noisy']}; mean ± std over seeds:")
+    print(format_table(main_rows, "broad", "noisy"))
+    if any(r.strategy != "scratch" for r in main_rows):
         print("\nSource accuracy (%) after adapting the broad source to the noisy target:")
         print(format_table(
-            [r for r in results if r.strategy != "scratch"], "broad", "noisy", "source_acc"
+            [r for r in main_rows if r.strategy != "scratch"], "broad", "noisy", "source_acc"
         ))  # fmt: skip
+    done = {(r.source, r.target) for r in results if r.seed in args.side_seeds}
+    if not args.no_side:
+        for (source, target), title in titles.items():
+            if (source, target) in done:
+                print(f"\nSide experiment, {title}; shared lr; mean ± std over seeds:")
+                side = [r for r in side_rows if r.budget in args.side_budgets
+                        and r.seed in args.side_seeds]  # fmt: skip
+                print(format_table(side, source, target))
     return 0
 
 

@@ -201,7 +201,7 @@ def test_strategies_start_where_they_should(broad):
     assert not ids & {id(p) for p in partial.features[0].parameters()}
     assert len(ids) == 6  # conv2, linear1, linear2: weight and bias each
     _, groups = models["discriminative"]
-    lr = ft.Recipe().lr
+    lr = ft.Recipe().lr_for("discriminative")
     assert [g["lr"] for g in groups] == pytest.approx([lr / 27, lr / 9, lr / 3, lr])
     ids, lora = trained("lora")
     convs = [m for m in lora.modules() if isinstance(m, LoRAConv2d)]
@@ -246,9 +246,11 @@ def test_finetune_checks_its_data(data):
 
 def test_grid_and_csv_round_trip(tmp_path):
     runs = ft.grid()
-    assert len(runs) == len(set(runs)) == 270
-    assert ("narrow", "noisy", "scratch", 5, 0) not in runs
-    assert ("narrow8", "noisy", "head", 5, 4) in runs
+    assert len(runs) == len(set(runs)) == 7 * 4 * 10  # strategies x budgets x seeds
+    sides = ft.side_grid()  # (7 reference + 6 + 6 + 7 + 7) strategies x 5 seeds
+    assert len(sides) == len(set(sides)) == 33 * 5
+    assert ("narrow", "noisy", "scratch", 5, 0) not in sides
+    assert ("narrow8", "noisy", "head", 5, 4) in sides and ("broad", "noisy", "full", 5, 4) in sides
     rows = [
         ft.RunResult("broad", "noisy", "full", 5, 0, 2e-3, 0.7, 0.75, 0.5, 10),
         ft.RunResult("broad", "noisy", "scratch", 5, 0, 2e-3, 0.5, 1 / 3, math.nan, 12),
@@ -263,20 +265,92 @@ def test_grid_and_csv_round_trip(tmp_path):
 
 def test_committed_results_cover_the_grid():
     rows = ft.read_csv(FINETUNE)
-    assert {(r.source, r.target, r.strategy, r.budget, r.seed) for r in rows} == set(ft.grid())
+
+    def runs(rows):
+        return {(r.source, r.target, r.strategy, r.budget, r.seed) for r in rows}
+
+    main = [r for r in ft.recipe_rows(rows) if (r.source, r.target) == ("broad", "noisy")]
+    assert runs(main) == set(ft.grid())  # each strategy at its own rate
+    side = ft.recipe_rows(rows, ft.SIDE_RECIPE)  # every strategy at the shared rate
+    assert set(ft.side_grid()) <= runs(side)
+    # no row twice, and none that neither experiment asked for
+    keys = [(r.source, r.target, r.strategy, r.budget, r.seed, r.lr) for r in rows]
+    assert len(keys) == len(set(keys)) == len(set(map(id, main)) | set(map(id, side)))
     assert all(0.0 <= r.target_acc <= 1.0 for r in rows)
     assert all(math.isnan(r.source_acc) == (r.strategy == "scratch") for r in rows)
 
 
-def test_learning_rate_was_chosen_on_validation():
+def test_learning_rates_were_chosen_on_validation():
     selection = ft.read_csv(RESULTS / "lr_selection.csv")
-    assert {r.lr for r in selection} == set(ft.SELECTION_LRS)
-    assert {(r.strategy, r.budget, r.seed) for r in selection} == {
-        (s, 5, k) for s in ft.STRATEGIES for k in (0, 1, 2)
+    assert {(r.strategy, r.budget, r.seed, r.lr) for r in selection} == {
+        (s, 5, k, lr) for s in ft.STRATEGIES for k in (0, 1, 2) for lr in ft.SELECTION_LRS
     }
-    chosen = ft.choose_lr(selection)
-    assert chosen == ft.Recipe().lr  # the default recipe is the chosen one ...
-    assert {r.lr for r in ft.read_csv(FINETUNE)} == {chosen}  # ... and the grid ran with it
+    assert all(r.target == "noisy" and r.source == "broad" for r in selection)
+    chosen = ft.choose_lrs(selection)
+    assert chosen == dict(ft.LEARNING_RATES)  # the default recipe is the chosen one ...
+    # ... no choice sits at an end of the grid (a wider grid could have found better) ...
+    assert not {min(ft.SELECTION_LRS), max(ft.SELECTION_LRS)} & set(chosen.values())
+    # ... and the main grid ran with it
+    main = [r for r in ft.read_csv(FINETUNE) if r.lr == chosen[r.strategy]]
+    assert {(r.strategy, r.budget, r.seed) for r in main if r.target == "noisy"
+            and r.source == "broad"} == {(s, b, k) for s in ft.STRATEGIES
+                                         for b in ft.BUDGETS for k in ft.SEEDS}  # fmt: skip
+
+
+def test_choose_lrs_picks_each_strategy_its_best_mean():
+    def row(strategy, lr, seed, val):
+        return ft.RunResult("broad", "noisy", strategy, 5, seed, lr, val, 0.0, 0.5, 1)
+
+    # full: lr 1e-3 has the best single run but not the best mean over seeds
+    rows = [row("full", 1e-3, 0, 0.9), row("full", 1e-3, 1, 0.5),
+            row("full", 2e-3, 0, 0.8), row("full", 2e-3, 1, 0.7),
+            row("scratch", 1e-3, 0, 0.6), row("scratch", 2e-3, 0, 0.6)]  # fmt: skip
+    assert ft.choose_lrs(rows) == {"full": 2e-3, "scratch": 1e-3}  # a tie: the smaller
+    assert ft.choose_lr(rows) == 2e-3
+
+
+def test_recipe_learning_rates(broad):
+    recipe = ft.Recipe()
+    for strategy, lr in ft.LEARNING_RATES:
+        assert recipe.lr_for(strategy) == lr
+        _, groups = ft.adapt_model(strategy, broad, recipe=recipe)
+        assert max(g["lr"] for g in groups) == lr
+    shared = ft.Recipe(lr=3e-3, lrs=())
+    assert {shared.lr_for(s) for s in ft.STRATEGIES} == {3e-3}
+    assert ft.finetune("probe", 1, 0, recipe=ft.Recipe(steps=1, lr=3e-3, lrs=())).lr == 3e-3
+
+
+def test_paired_difference_pairs_by_seed_and_gives_the_t_interval():
+    a = [0.61, 0.70, 0.64, 0.72, 0.58, 0.66]
+    b = [0.55, 0.69, 0.60, 0.62, 0.57, 0.60]
+    rows = [ft.RunResult("broad", "noisy", s, 5, seed, 1e-3, 0.0, acc, 0.5, 1)
+            for seed in (3, 0, 5, 1, 4, 2)  # shuffled: pairing must go by seed
+            for s, acc in (("full", a[seed]), ("scratch", b[seed]))]  # fmt: skip
+    rows.append(ft.RunResult("broad", "noisy", "full", 5, 9, 1e-3, 0.0, 0.99, 0.5, 1))  # unpaired
+    d = ft.paired_differences(rows, "full")
+    assert d == pytest.approx([x - y for x, y in zip(a, b)])
+    mean, low, high, n = ft.paired_difference(rows, "full")
+    # by hand: mean +- t_{0.975, n-1} * sd / sqrt(n), t_{0.975, 5} = 2.5706 (tables)
+    diffs = [x - y for x, y in zip(a, b)]
+    m = sum(diffs) / 6
+    sd = math.sqrt(sum((x - m) ** 2 for x in diffs) / 5)
+    half = 2.570582 * sd / math.sqrt(6)
+    assert n == 6 and mean == pytest.approx(m)
+    assert (low, high) == pytest.approx((m - half, m + half), rel=1e-5)
+    with pytest.raises(ValueError, match="at least 2 paired seeds"):
+        ft.paired_difference(rows, "full", budget=1)
+
+
+def test_grid_reuses_rows_only_where_the_run_is_unchanged(broad, data):
+    recipe = ft.Recipe(steps=2)
+    lr = recipe.lr_for("probe")
+    # a sentinel that no run could produce: reused, not recomputed
+    old = ft.RunResult("broad", "noisy", "probe", 1, 0, lr, 2.0, 2.0, 2.0, 645)
+    run = [("broad", "noisy", "probe", 1, 0)]
+    assert ft.run_grid(run, recipe, progress=False, reuse=[old]) == [old]
+    other_lr = ft.RunResult("broad", "noisy", "probe", 1, 0, 2 * lr, 2.0, 2.0, 2.0, 645)
+    (again,) = ft.run_grid(run, recipe, progress=False, reuse=[other_lr])
+    assert again.lr == lr and again.target_acc <= 1.0
 
 
 def test_committed_results_reproduce(broad, data):

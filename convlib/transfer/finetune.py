@@ -3,9 +3,11 @@
 The pretrained networks (:mod:`convlib.transfer.pretrain`) know noisy digits 0-4 (the *broad* one
 also their orientation); the target task is noisy digits 5-9 with ``budget`` labelled
 images per class. Every strategy starts from the same network, trains for the same
-number of steps with the same optimizer, learning rate and augmentation
-(:func:`convlib.transfer.pretrain.augment`), and is judged on the same held-out target images
-(the validation split for design choices, the test split for the reported numbers):
+number of steps with the same optimizer and augmentation
+(:func:`convlib.transfer.pretrain.augment`), at its own learning rate chosen on the
+validation split (so that the baseline is tuned as carefully as the methods), and is judged
+on the same held-out target images (the validation split for design choices, the test split
+for the reported numbers):
 
 ``scratch``
     Random initial weights, everything trained: the baseline to beat.
@@ -31,24 +33,35 @@ adaptation the source's final layer is put back on a copy, and its accuracy on t
 held-out source images measures how much of the source task was forgotten.
 
 The grid (:func:`grid`): every strategy and budget from the broad source on the noisy
-target (the main table); at 5 labels per class also the narrow source (what a narrow
-source task transfers), its control *narrow8* (the narrow question on the broad source's
-images: same images, same steps), a clean target (an easy target) and an inverted target
-(a domain the source never showed).
+target (the main table); the side experiments (:func:`side_grid`), at 5 labels per class:
+the narrow source (what a narrow source task transfers), its control *narrow8* (the narrow
+question on the broad source's images: same images, same steps), a clean target (an easy
+target) and an inverted target (a domain the source never showed), each with the broad
+source on the noisy target as its reference.
 
-The shared learning rate was chosen on the validation split, before the grid was run:
+Each strategy's learning rate was chosen on the validation split, before the grid was run:
 ``python -m experiments.finetune --select --csv experiments/results/lr_selection.csv`` (a
 driver in the repository's ``experiments/`` folder) runs every strategy at 5 labels per class,
-seeds 0-2, for each learning rate of :data:`SELECTION_LRS`, and :func:`choose_lr` takes the
-one with the best mean validation accuracy over all strategies.
+seeds 0-2, for each learning rate of :data:`SELECTION_LRS`, and :func:`choose_lrs` gives each
+strategy the rate with its best mean validation accuracy (:data:`LEARNING_RATES`). No
+chosen rate lies at an end of :data:`SELECTION_LRS`.
 
 ``python -m experiments.finetune`` runs the grid and prints the tables; ``--csv PATH`` also
 writes one row per run. The committed table ``experiments/results/finetune_results.csv``
 is written by
 ``python -m experiments.finetune --csv experiments/results/finetune_results.csv``
-(about ten minutes on one idle core). Each run is reproducible bit for bit on one machine
+(``--reuse PATH`` keeps the rows of an earlier table whose run is unchanged, learning rate
+included, and runs only the others; each run takes about 2 s of one core). The main experiment
+(broad source, noisy target, :func:`grid`) is run over the ten seeds :data:`SEEDS`, each
+strategy at its own rate; the side experiments (:func:`side_grid`) over the five seeds
+:data:`SIDE_SEEDS`, every strategy at one shared rate (:data:`SIDE_RECIPE`), with their own
+reference runs from the broad source on the noisy target at that rate.
+Each run is reproducible bit for bit on one machine
 (one thread, deterministic algorithms, fixed seeds, the same checkpoint); on another CPU
-the rounding differs and a run ends elsewhere, within the spread over seeds.
+the rounding differs and a run ends elsewhere, within the spread over seeds. The committed
+tables were written on two machines: the runs of the first, shared-rate grid (rate 1e-3,
+seeds 0-4, and the selection's rates 1e-3 to 4e-3) on the one that made the checkpoint
+(an Intel AVX-512 CPU), kept by ``--reuse``; the others on an AMD AVX-512 CPU.
 """
 
 from __future__ import annotations
@@ -57,7 +70,7 @@ import copy
 import csv
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -69,6 +82,7 @@ from tqdm import tqdm
 from ..models import DigitsCNN, evaluate, make_loader, train
 from ..models.lora import apply_lora
 from ..models.training import one_thread
+from ..stats import paired_interval
 from .pretrain import (
     TransferData,
     augment,
@@ -82,38 +96,81 @@ __all__ = [
     "STRATEGIES",
     "BUDGETS",
     "SEEDS",
+    "SIDE_SEEDS",
     "SELECTION_LRS",
+    "LEARNING_RATES",
+    "SIDE_RECIPE",
     "choose_lr",
+    "choose_lrs",
     "Recipe",
     "RunResult",
     "labelled_subset",
     "adapt_model",
     "finetune",
+    "iter_grid",
     "run_grid",
+    "side_grid",
+    "recipe_rows",
     "grid",
     "write_csv",
     "read_csv",
     "summarize",
+    "paired_differences",
     "paired_difference",
     "format_table",
 ]
 
 STRATEGIES = ("scratch", "probe", "head", "partial", "full", "discriminative", "lora")
 BUDGETS = (1, 5, 10, 50)
-SEEDS = (0, 1, 2, 3, 4)
-SELECTION_LRS = (1e-3, 2e-3, 4e-3)
+SEEDS = tuple(range(10))
+"""The seeds of the main experiment (every strategy and budget, noisy target)."""
+SIDE_SEEDS = (0, 1, 2, 3, 4)
+"""The seeds of the side experiments (other sources and targets, 5 labels per class)."""
+SELECTION_LRS = (1.25e-4, 2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3)
+"""The learning rates tried on the validation split (:func:`choose_lrs`)."""
+LEARNING_RATES = (
+    ("scratch", 5e-4),
+    ("probe", 1e-3),
+    ("head", 1e-3),
+    ("partial", 5e-4),
+    ("full", 2.5e-4),
+    ("discriminative", 5e-4),
+    ("lora", 2e-3),
+)
+"""Each strategy's learning rate, chosen on the validation split:
+``choose_lrs(read_csv("experiments/results/lr_selection.csv"))``."""
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """Training settings shared by every strategy (one recipe, so the comparison is fair)."""
+    """Training settings shared by every strategy (one recipe, so the comparison is fair),
+    except the learning rate, which each strategy gets from ``lrs`` (chosen on the
+    validation split, :data:`LEARNING_RATES`); a strategy not in ``lrs`` trains at ``lr``.
+    ``Recipe(lr=x, lrs=())`` trains every strategy at ``x``.
+
+    >>> Recipe().lr_for("lora") == dict(LEARNING_RATES)["lora"]
+    True
+    >>> Recipe(lr=4e-3, lrs=()).lr_for("lora")
+    0.004
+    """
 
     steps: int = 300
-    lr: float = 1e-3  # chosen on the validation split: see choose_lr
+    lr: float = 1e-3
     batch_size: int = 64
     layer_decay: float = 3.0
     lora_rank: int = 4
     lora_alpha: float = 8.0
+    lrs: tuple[tuple[str, float], ...] = LEARNING_RATES
+
+    def lr_for(self, strategy: str) -> float:
+        """The learning rate ``strategy`` trains at (its top layer, for discriminative)."""
+        return dict(self.lrs).get(strategy, self.lr)
+
+
+SIDE_RECIPE = Recipe(lr=1e-3, lrs=())
+"""The recipe of the side experiments (other sources, other targets): one learning rate
+for every strategy, 1e-3, the rate with the best mean validation accuracy over all
+strategies (:func:`choose_lr`) in the selection's first grid (1e-3, 2e-3, 4e-3)."""
 
 
 @dataclass(frozen=True)
@@ -176,7 +233,7 @@ def adapt_model(
     645
     >>> model, groups = adapt_model("discriminative")
     >>> [round(g["lr"], 6) for g in groups]              # conv1, conv2, linear1, linear2
-    [3.7e-05, 0.000111, 0.000333, 0.001]
+    [1.9e-05, 5.6e-05, 0.000167, 0.0005]
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
@@ -190,6 +247,7 @@ def adapt_model(
             {k: (v if k in new_head else old[k]) for k, v in model.state_dict().items()}
         )
     layers = _layers(model)
+    lr = recipe.lr_for(strategy)
     if strategy == "probe":
         model.requires_grad_(False)
         layers[-1].requires_grad_(True)
@@ -205,12 +263,12 @@ def adapt_model(
         groups = [
             {
                 "params": list(m.parameters()),
-                "lr": recipe.lr / recipe.layer_decay ** (depth - 1 - i),
+                "lr": lr / recipe.layer_decay ** (depth - 1 - i),
             }
             for i, m in enumerate(layers)
         ]
     else:
-        groups = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": recipe.lr}]
+        groups = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}]
     return model, groups
 
 
@@ -255,8 +313,8 @@ def finetune(
         loader = make_loader(x.repeat(reps, 1, 1, 1), y.repeat(reps), recipe.batch_size)
         epochs = math.ceil(recipe.steps / len(loader))
         train(
-            model, loader, epochs=epochs, lr=recipe.lr, param_groups=groups, augment=augment,
-            seed=seed, progress=False,
+            model, loader, epochs=epochs, lr=recipe.lr_for(strategy), param_groups=groups,
+            augment=augment, seed=seed, progress=False,
         )  # fmt: skip
         val = make_loader(data.target_val, data.target_val_labels, 1024, shuffle=False)
         val_acc = evaluate(model, val)[1]
@@ -270,8 +328,8 @@ def finetune(
             source_acc = source_accuracy(probe, data)
     trainable = sum(p.numel() for g in groups for p in g["params"])
     result = RunResult(
-        source, target, strategy, budget, seed, recipe.lr, val_acc, target_acc, source_acc,
-        trainable,
+        source, target, strategy, budget, seed, recipe.lr_for(strategy), val_acc, target_acc,
+        source_acc, trainable,
     )  # fmt: skip
     return (result, model) if return_model else result
 
@@ -283,61 +341,99 @@ def grid(
     strategies: Sequence[str] = STRATEGIES,
     budgets: Sequence[int] = BUDGETS,
     seeds: Sequence[int] = SEEDS,
-    side_budgets: Sequence[int] = (5,),
-    side: bool = True,
 ) -> list[Run]:
-    """The runs ``(source, target, strategy, budget, seed)`` of the experiment: every
-    budget from the broad source on the noisy target; with ``side``, ``side_budgets`` from
-    the narrow and narrow8 sources (scratch excepted: it has no source) and on the clean
-    and inverted targets.
+    """The runs ``(source, target, strategy, budget, seed)`` of the main experiment: every
+    strategy and budget from the broad source on the noisy target (run with
+    :class:`Recipe`: each strategy at its own learning rate).
 
-    >>> len(grid()), len(grid(side=False))
-    (270, 140)
+    >>> len(grid())                                    # 7 strategies, 4 budgets, 10 seeds
+    280
     """
-    runs = [("broad", "noisy", s, b, seed) for b in budgets for s in strategies for seed in seeds]
-    if side:
-        sides = (("narrow", "noisy"), ("narrow8", "noisy"), ("broad", "clean"),
-                 ("broad", "inverted"))  # fmt: skip
-        for source, target in sides:
-            for b in side_budgets:
-                for s in strategies:
-                    if not (source != "broad" and s == "scratch"):
-                        runs += [(source, target, s, b, seed) for seed in seeds]
-    return runs
+    return [("broad", "noisy", s, b, seed) for b in budgets for s in strategies for seed in seeds]
+
+
+def side_grid(
+    strategies: Sequence[str] = STRATEGIES,
+    budgets: Sequence[int] = (5,),
+    seeds: Sequence[int] = SIDE_SEEDS,
+) -> list[Run]:
+    """The runs of the side experiments (run with :data:`SIDE_RECIPE`: one learning rate
+    for every strategy): the broad source on the noisy target (their reference), the
+    narrow and narrow8 sources on the noisy target (scratch excepted: it has no source),
+    the broad source on the clean and inverted targets.
+
+    >>> len(side_grid())                 # (7 + 6 + 6 + 7 + 7) strategies x 5 seeds
+    165
+    """
+    sides = (("broad", "noisy"), ("narrow", "noisy"), ("narrow8", "noisy"),
+             ("broad", "clean"), ("broad", "inverted"))  # fmt: skip
+    return [
+        (source, target, s, b, seed)
+        for source, target in sides for b in budgets for s in strategies
+        if not (source != "broad" and s == "scratch") for seed in seeds
+    ]  # fmt: skip
+
+
+def recipe_rows(results: Iterable[RunResult], recipe: Recipe = Recipe()) -> list[RunResult]:
+    """The rows of ``results`` run with ``recipe``'s learning rate for their strategy: the
+    main experiment's (``Recipe()``) or the side experiments' (:data:`SIDE_RECIPE`) rows of
+    the committed table (a run that both use, same rate, is one row and counts in both)."""
+    return [r for r in results if r.lr == recipe.lr_for(r.strategy)]
+
+
+def iter_grid(
+    runs: Iterable[Run],
+    recipe: Recipe = Recipe(),
+    progress: bool = True,
+    reuse: Iterable[RunResult] = (),
+) -> Iterator[RunResult]:
+    """Run every ``(source, target, strategy, budget, seed)`` of ``runs`` (see :func:`grid`)
+    with ``recipe``, yielding each result as it ends. A row of ``reuse`` with the same run
+    and learning rate is yielded instead of running it again (only the learning rate varies
+    between the recipes of a table; on one machine a run gives the same row bit for bit).
+    """
+    runs = list(runs)
+    done = {(r.source, r.target, r.strategy, r.budget, r.seed, r.lr): r for r in reuse}
+    networks: dict[str, DigitsCNN] = {}
+    datasets: dict[tuple[str, str], TransferData] = {}
+    for source, target, strategy, budget, seed in tqdm(
+        runs, desc="fine-tune", disable=not progress
+    ):
+        key = (source, target, strategy, budget, seed, recipe.lr_for(strategy))
+        if key in done:
+            yield done[key]
+            continue
+        if source not in networks:
+            networks[source] = load_checkpoint(source)
+        if (source, target) not in datasets:
+            datasets[source, target] = transfer_data(target, source)
+        yield finetune(
+            strategy, budget, seed, source=source, target=target, recipe=recipe,
+            pretrained=networks[source], data=datasets[source, target],
+        )  # fmt: skip
 
 
 def run_grid(
-    runs: Iterable[Run], recipe: Recipe = Recipe(), progress: bool = True
+    runs: Iterable[Run],
+    recipe: Recipe = Recipe(),
+    progress: bool = True,
+    reuse: Iterable[RunResult] = (),
 ) -> list[RunResult]:
-    """Run every ``(source, target, strategy, budget, seed)`` of ``runs`` (see :func:`grid`).
+    """All results of :func:`iter_grid`, as a list.
 
     >>> rows = run_grid([("broad", "noisy", "probe", 1, 0)], Recipe(steps=2), progress=False)
     >>> len(rows)
     1
     """
-    runs = list(runs)
-    networks: dict[str, DigitsCNN] = {}
-    datasets: dict[tuple[str, str], TransferData] = {}
-    results = []
-    for source, target, strategy, budget, seed in tqdm(
-        runs, desc="fine-tune", disable=not progress
-    ):
-        if source not in networks:
-            networks[source] = load_checkpoint(source)
-        if (source, target) not in datasets:
-            datasets[source, target] = transfer_data(target, source)
-        results.append(
-            finetune(
-                strategy, budget, seed, source=source, target=target, recipe=recipe,
-                pretrained=networks[source], data=datasets[source, target],
-            )
-        )  # fmt: skip
-    return results
+    return list(iter_grid(runs, recipe, progress, reuse))
 
 
-def write_csv(results: Iterable[RunResult], path: str | Path) -> None:
-    """One row per run; accuracies with 6 decimals (exact for a test set of < 10^6 images)."""
+def write_csv(results: Iterable[RunResult], path: str | Path) -> list[RunResult]:
+    """One row per run, written as each run ends (so a stopped grid keeps the runs it
+    finished); accuracies with 6 decimals (exact for a test set of < 10^6 images). Returns
+    the rows written."""
     names = [f.name for f in fields(RunResult)]
+    written = []
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=names, lineterminator="\n")
         writer.writeheader()
@@ -346,6 +442,9 @@ def write_csv(results: Iterable[RunResult], path: str | Path) -> None:
             for key in ("val_acc", "target_acc", "source_acc"):
                 row[key] = "" if math.isnan(row[key]) else f"{row[key]:.6f}"
             writer.writerow(row)
+            f.flush()
+            written.append(r)
+    return written
 
 
 def read_csv(path: str | Path) -> list[RunResult]:
@@ -393,7 +492,7 @@ def summarize(
     }
 
 
-def paired_difference(
+def paired_differences(
     results: Iterable[RunResult],
     strategy: str,
     baseline: str = "scratch",
@@ -402,18 +501,17 @@ def paired_difference(
     target: str = "noisy",
     baseline_source: str = "broad",
     field: str = "target_acc",
-) -> tuple[float, float, int]:
-    """Mean and standard error of ``strategy`` minus ``baseline`` in test accuracy, paired
-    by seed (the same labelled images, the same augmentation), and the number of pairs;
-    ``field`` picks the accuracy (``"target_acc"``, ``"val_acc"`` or ``"source_acc"``).
-    ``baseline`` comes from ``baseline_source`` (``scratch`` has runs under ``"broad"``
-    only).
+) -> np.ndarray:
+    """``strategy`` minus ``baseline``, seed by seed (the same labelled images, the same
+    augmentation), over the seeds both have, in seed order; ``field`` picks the accuracy
+    (``"target_acc"``, ``"val_acc"`` or ``"source_acc"``). ``baseline`` comes from
+    ``baseline_source`` (``scratch`` has runs under ``"broad"`` only).
 
     >>> rows = [RunResult("broad", "noisy", s, 5, k, 2e-3, 0, a, 0, 1)
     ...         for k, (a, b) in enumerate([(0.7, 0.6), (0.8, 0.6)])
     ...         for s, a in (("full", a), ("scratch", b))]
-    >>> tuple(round(v, 4) for v in paired_difference(rows, "full"))
-    (0.15, 0.05, 2)
+    >>> paired_differences(rows, "full").round(4).tolist()
+    [0.1, 0.2]
     """
     ours: dict[int, float] = {}
     theirs: dict[int, float] = {}
@@ -426,12 +524,58 @@ def paired_difference(
     diffs = [ours[k] - theirs[k] for k in sorted(ours.keys() & theirs.keys())]
     if len(diffs) < 2:
         raise ValueError(f"need at least 2 paired seeds, found {len(diffs)}")
-    return statistics.fmean(diffs), statistics.stdev(diffs) / math.sqrt(len(diffs)), len(diffs)
+    return np.array(diffs)
+
+
+def paired_difference(
+    results: Iterable[RunResult],
+    strategy: str,
+    baseline: str = "scratch",
+    budget: int = 5,
+    source: str = "broad",
+    target: str = "noisy",
+    baseline_source: str = "broad",
+    field: str = "target_acc",
+) -> tuple[float, float, float, int]:
+    """The mean of :func:`paired_differences` (same arguments), its 95 % t interval
+    (:func:`convlib.stats.paired_interval`) and the number of pairs:
+    ``(mean, low, high, n)``.
+
+    >>> rows = [RunResult("broad", "noisy", s, 5, k, 2e-3, 0, a, 0, 1)
+    ...         for k, (a, b) in enumerate([(0.7, 0.6), (0.8, 0.6), (0.75, 0.6)])
+    ...         for s, a in (("full", a), ("scratch", b))]
+    >>> mean, low, high, n = paired_difference(rows, "full")
+    >>> round(mean, 4), low > 0, n
+    (0.15, True, 3)
+    """
+    d = paired_differences(results, strategy, baseline, budget, source, target,
+                           baseline_source, field)  # fmt: skip
+    return (*paired_interval(d), len(d))
+
+
+def choose_lrs(results: Iterable[RunResult]) -> dict[str, float]:
+    """Each strategy's learning rate with its best mean validation accuracy over the seeds
+    of ``results``: the choice rule of the learning-rate selection (ties go to the smaller
+    rate).
+
+    >>> rows = [RunResult("broad", "noisy", s, 5, 0, lr, acc, 0.0, 0.9, 10)
+    ...         for s, lr, acc in [("full", 1e-3, 0.7), ("full", 2e-3, 0.8),
+    ...                            ("scratch", 1e-3, 0.6), ("scratch", 2e-3, 0.5)]]
+    >>> choose_lrs(rows)
+    {'full': 0.002, 'scratch': 0.001}
+    """
+    by: dict[str, dict[float, list[float]]] = {}
+    for r in results:
+        by.setdefault(r.strategy, {}).setdefault(r.lr, []).append(r.val_acc)
+    return {
+        s: max(sorted(lrs), key=lambda lr: statistics.fmean(lrs[lr]))
+        for s, lrs in by.items()
+    }
 
 
 def choose_lr(results: Iterable[RunResult]) -> float:
-    """The learning rate with the best mean validation accuracy over all runs of ``results``
-    (every strategy and seed counts once): the choice rule of the learning-rate selection.
+    """The one learning rate with the best mean validation accuracy over all runs of
+    ``results`` (every strategy and seed counts once): the rule of a shared rate.
 
     >>> rows = [RunResult("broad", "noisy", "full", 5, 0, lr, acc, 0.0, 0.9, 10)
     ...         for lr, acc in [(1e-3, 0.7), (2e-3, 0.8), (4e-3, 0.75)]]
@@ -441,7 +585,7 @@ def choose_lr(results: Iterable[RunResult]) -> float:
     by_lr: dict[float, list[float]] = {}
     for r in results:
         by_lr.setdefault(r.lr, []).append(r.val_acc)
-    return max(by_lr, key=lambda lr: statistics.fmean(by_lr[lr]))
+    return max(sorted(by_lr), key=lambda lr: statistics.fmean(by_lr[lr]))
 
 
 def format_table(
