@@ -4,6 +4,8 @@ Each module runs one experiment with the functions of ``convlib`` and writes its
 ``experiments/results/``, which the chapters read. Run them from the repository root::
 
     python -m experiments.deep         # chapters 9 and 10: results/deep.csv
+    python -m experiments.depth        # chapter 10's depth study: results/depth.csv
+    python -m experiments.schedules    # chapter 10's schedule study: results/schedules.csv
     python -m experiments.kernel       # chapter 9's kernel sizes: results/kernel.csv
     python -m experiments.init         # chapter 8's Xavier/He comparison: results/init.csv
     python -m experiments.pretrain     # chapter 11: convlib/transfer/checkpoints/source_cnn.pt
