@@ -3,7 +3,9 @@
 Each module runs one experiment with the functions of ``convlib`` and writes its table to
 ``experiments/results/``, which the chapters read. Run them from the repository root::
 
-    python -m experiments.deep         # chapter 10: results/deep.csv
+    python -m experiments.deep         # chapter 10's width, L1/L2: results/deep.csv
+    python -m experiments.depth        # chapter 10's depth study: results/depth.csv
+    python -m experiments.schedules    # chapter 10's schedule study: results/schedules.csv
     python -m experiments.kernel       # chapter 9's kernel sizes: results/kernel.csv
     python -m experiments.remedies     # chapter 9's remedies, augmentation: results/remedies.csv
     python -m experiments.init         # chapter 8's Xavier/He comparison: results/init.csv

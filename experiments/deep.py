@@ -2,8 +2,9 @@
 
 ``python -m experiments.deep [--csv PATH] [--grid NAME ...]`` trains every configuration of
 the chosen grids (:data:`convlib.models.deep_experiment.GRIDS`) over five seeds and writes
-one CSV row per configuration and seed (per epoch for the ``depth`` grid), by default to
-the committed table ``experiments/results/deep.csv`` that chapters 9 and 10 read.
+one CSV row per configuration and seed, by default to the committed table
+``experiments/results/deep.csv`` that chapters 9 and 10 read (chapter 10's depth and
+schedule studies are ``experiments.depth`` and ``experiments.schedules``).
 """
 
 from __future__ import annotations

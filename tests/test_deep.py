@@ -182,7 +182,7 @@ def test_train_l1_shrinks_weights_and_step_loss_is_recorded():
 
 def test_experiment_grids_and_table():
     names = {g: [c.name for c in cs] for g, cs in dx.GRIDS.items()}
-    assert set(names) == {"depth", "schedule", "penalty", "width", "augment"}
+    assert set(names) == {"penalty", "width", "augment"}
     assert all(len(set(v)) == len(v) for v in names.values())
     rows = dx.read_csv(RESULTS / "deep.csv")
     for grid, configs in names.items():

@@ -4,21 +4,19 @@
 ``experiments/`` folder, not part of this package) trains every configuration of the
 chosen grids over five seeds on the digits split of the training chapter (300 training,
 500 validation images; the test images are never touched) and writes one CSV row per
-configuration and seed (per epoch for the ``depth`` grid). The chapters read the committed
-table (``experiments/results/deep.csv``, with :func:`read_csv`) and re-run a few rows
-live.
+configuration and seed. The chapters read the committed table
+(``experiments/results/deep.csv``, with :func:`read_csv`) and re-run a few rows live.
 
 Grids:
 
-* ``depth`` -- :class:`~convlib.models.deep.DeepStack` plain (PyTorch's and He's
-  initialisation), with batch norm, and residual, 6 and 20 layers; SGD, 10 epochs.
-* ``schedule`` -- ``DigitsCNN`` with SGD (momentum 0.9) under five learning-rate
-  schedules, and with AdamW; 30 epochs.
 * ``penalty`` -- ``DigitsCNN`` with Adam: no penalty, L2 added to the gradient (Adam's
   ``weight_decay``), decoupled weight decay (AdamW) and L1; 30 epochs.
 * ``width`` -- residual stacks of 2, 6 and 16 layers at about 31 000 parameters.
 * ``augment`` -- ``DigitsCNN`` with no, gentle and strong augmentation, with 5 or 30
   training images per class, for 300 and 900 optimizer steps.
+
+The deep-networks chapter's depth and schedule studies, which tune the learning rate of
+every configuration before comparing, are :mod:`convlib.models.lr_study`.
 """
 
 from __future__ import annotations
@@ -32,7 +30,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import schedules
 from .counting import count_parameters
 from .deep import DeepStack
 from .digits import DigitsCNN
@@ -42,7 +39,7 @@ __all__ = ["Config", "GRIDS", "SEEDS", "split", "run", "run_grid", "read_csv",
            "find", "final", "curves"]
 
 SEEDS = (0, 1, 2, 3, 4)
-CURVE_GRIDS = ("depth",)    # grids whose table keeps every epoch (for loss curves)
+CURVE_GRIDS: tuple[str, ...] = ()   # grids whose table keeps every epoch (loss curves)
 FIELDS = ["grid", "config", "seed", "epoch", "params", "train_loss", "train_acc",
           "val_loss", "val_acc", "weight_norm", "small_weights"]
 
@@ -115,27 +112,6 @@ def _width_configs() -> list[Config]:
 
 
 def _grids() -> dict[str, list[Config]]:
-    sgd10 = {"epochs": 10, "lr": 0.01, "optimizer": "sgd"}
-    depth = [Config("depth", f"{label}, {d} layers", {"kind": kind, "depth": d, "init": ini},
-                    True, sgd10)
-             for d in (6, 20)
-             for label, kind, ini in [("plain", "plain", "default"), ("plain, He", "plain", "he"),
-                                      ("batch norm", "bn", "default"),
-                                      ("residual", "residual", "default")]]
-    sgd = {"epochs": 30, "lr": 0.05, "optimizer": "sgd"}
-    schedule = [
-        Config("schedule", "SGD, constant", train=sgd),
-        Config("schedule", "SGD, warm-up + constant",
-               train={**sgd, "schedule": schedules.constant(warmup=0.1)}),
-        Config("schedule", "SGD, step", train={**sgd, "schedule": schedules.step_decay()}),
-        Config("schedule", "SGD, cosine", train={**sgd, "schedule": schedules.cosine()}),
-        Config("schedule", "SGD, one-cycle", train={**sgd, "schedule": schedules.one_cycle()}),
-        Config("schedule", "AdamW, constant",
-               train={"epochs": 30, "lr": 3e-3, "optimizer": "adamw", "weight_decay": 1e-2}),
-        Config("schedule", "AdamW, cosine",
-               train={"epochs": 30, "lr": 3e-3, "optimizer": "adamw", "weight_decay": 1e-2,
-                      "schedule": schedules.cosine()}),
-    ]
     adam = {"epochs": 30, "lr": 3e-3}
     penalty = [
         Config("penalty", "none", train=adam),
@@ -150,8 +126,7 @@ def _grids() -> dict[str, list[Config]]:
     augment = [Config("augment", f"{aug}, {k} per class, {steps} steps",
                       train={"lr": 3e-3, "augment": AUGMENTS[aug]}, per_class=k, steps=steps)
                for k in (5, 30) for steps in (300, 900) for aug in AUGMENTS]
-    return {"depth": depth, "schedule": schedule, "penalty": penalty,
-            "width": _width_configs(), "augment": augment}
+    return {"penalty": penalty, "width": _width_configs(), "augment": augment}
 
 
 GRIDS = _grids()
@@ -203,7 +178,7 @@ def read_csv(path: Path | str) -> list[dict[str, Any]]:
 
     >>> rows = read_csv("experiments/results/deep.csv")  # from the repository root
     >>> sorted({r["grid"] for r in rows})
-    ['augment', 'depth', 'penalty', 'schedule', 'width']
+    ['augment', 'penalty', 'width']
     """
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
