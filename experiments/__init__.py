@@ -9,6 +9,7 @@ Each module runs one experiment with the functions of ``convlib`` and writes its
     python -m experiments.pretrain     # chapter 11: convlib/transfer/checkpoints/source_cnn.pt
     python -m experiments.finetune     # chapters 9 and 11: results/finetune_results.csv
     python -m experiments.realnet      # chapter 13: results/realnet_results.csv
+    python -m experiments.textures     # chapter 13's second task: results/textures_results.csv
     torchrun --standalone --nproc_per_node=2 -m experiments.ddp_finetune   # chapter 12
 
 They are not part of the installed ``convlib`` package, so they are not copied into the
