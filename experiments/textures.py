@@ -13,13 +13,17 @@ import argparse
 import sys
 
 from convlib.models.training import one_thread
-from convlib.transfer.realnet import ALL_STRATEGIES, BUDGETS, STRATEGIES, grid, write_csv
-from convlib.transfer.textures import TEST_PER_CLASS, texture_patches
+from convlib.transfer.realnet import (
+    ALL_STRATEGIES,
+    BUDGETS,
+    SPLITS,
+    STRATEGIES,
+    grid,
+    write_csv,
+)
+from convlib.transfer.textures import HOG_CELL, TEST_PER_CLASS, texture_patches
 
 from . import RESULTS
-
-#: HOG cells of 8x8 pixels on the 32x32 tiles (4x4 cells)
-HOG_CELL = 8
 
 
 def main(argv=None) -> int:
@@ -29,11 +33,17 @@ def main(argv=None) -> int:
                     help="where to write the runs")
     ap.add_argument("--budgets", nargs="+", type=int, default=BUDGETS)
     ap.add_argument("--strategies", nargs="+", choices=ALL_STRATEGIES, default=STRATEGIES)
+    ap.add_argument("--splits", nargs="+", type=int, default=SPLITS,
+                    help="run only these splits (the first N_SELECT choose the setting)")
+    ap.add_argument("--lr", type=float, default=None,
+                    help="with --splits beyond the first N_SELECT: the learning rate "
+                         "those chose (then every split's rows are those of one run)")
     args = ap.parse_args(argv)
     x, y = texture_patches()
     with one_thread():
         runs = grid(x, y, "textures", args.budgets, args.strategies, HOG_CELL,
-                    TEST_PER_CLASS, log=lambda m: print(m, file=sys.stderr, flush=True))
+                    TEST_PER_CLASS, log=lambda m: print(m, file=sys.stderr, flush=True),
+                    splits=args.splits, lrs=None if args.lr is None else (args.lr,))
     write_csv(runs, args.csv)
     for r in runs:
         print(f"{r.task} {r.budget:2d} {r.strategy:8s} split {r.seed:2d} lr {r.lr:.0e} "

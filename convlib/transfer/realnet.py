@@ -3,8 +3,9 @@
 Target task: scikit-image's ``lfw_subset`` -- 100 face crops and 100 non-face crops of
 real photographs, 25x25 grey -- upsampled to ``SIZE`` x ``SIZE`` (the crops are square:
 nothing is squashed), repeated to three channels and normalised as EfficientNet-Lite was
-trained, ``(x - 0.5) / 0.5``. A second task, the 8x8 digits, is the honest negative
-(:func:`digits_runs`).
+trained, ``(x - 0.5) / 0.5``. The texture tiles of :mod:`convlib.transfer.textures`
+run through the same :func:`grid` (``python -m experiments.textures``); the 8x8 digits
+are the honest negative (:func:`digits_runs`).
 
 Protocol. ``N_SPLITS`` repeated stratified splits of all 200 images (:func:`lfw_split`,
 split ``s`` drawn with seed ``s``): per class 20 validation images, a pool of 5 and the
@@ -40,9 +41,9 @@ batches, and the ImageNet mean and std instead of the network's own normalisatio
 shifts), Adam with an L2 penalty instead of AdamW, a constant learning rate instead of
 warm-up + cosine decay, and bfloat16 autocast.
 
-The committed table holds ``full`` at the budgets :data:`COMMITTED_FULL_BUDGETS` only
-(it was not run at one label per class, for lack of CPU time); ``--strategies full
---budgets 1`` adds it.
+The committed table also holds ``lora`` at every budget (``--strategies lora``: its
+attribution, against ``head``) and the ``augment`` variant (``--part practice --variants
+augment``).
 
 ``python -m experiments.realnet`` (a driver in the repository's ``experiments/`` folder)
 runs everything (about a quarter of an hour of CPU time on one core) and writes
@@ -82,7 +83,6 @@ N_SELECT = 5  # the splits on which every setting runs and the choice is made
 N_PRACTICE = 10
 SPLITS = tuple(range(N_SPLITS))
 BUDGETS = (1, 2, 5)  # labelled training images per class
-COMMITTED_FULL_BUDGETS = (2, 5)
 VAL_PER_CLASS = 20
 POOL_PER_CLASS = max(BUDGETS)
 STEPS = 24
@@ -587,11 +587,11 @@ def digits_runs() -> list[Run]:
 
 def run_all(parts=("main", "digits", "practice"), full_lr: float | None = None,
             budgets=BUDGETS, strategies=STRATEGIES, variants=VARIANTS,
-            progress: bool = True) -> list[Run]:
+            progress: bool = True, splits=SPLITS, lrs=None) -> list[Run]:
     """The lfw grid (``main``), the digits (``digits``) and the practice variants
     (``practice``, at the learning rate ``main`` chose for ``full`` at the largest
-    budget, or ``full_lr``). ``budgets``, ``strategies`` and ``variants`` run a part of a
-    part."""
+    budget, or ``full_lr``). ``budgets``, ``strategies``, ``variants``, and for ``main``
+    ``splits`` and ``lrs`` (see :func:`grid`), run a part of a part."""
     runs: list[Run] = []
 
     def log(msg):
@@ -602,7 +602,7 @@ def run_all(parts=("main", "digits", "practice"), full_lr: float | None = None,
     budget = max(BUDGETS)
     with one_thread():
         if "main" in parts:
-            runs += grid(x, y, "lfw", budgets, strategies, log=log)
+            runs += grid(x, y, "lfw", budgets, strategies, log=log, splits=splits, lrs=lrs)
             full_lr = next((r.lr for r in runs if r.strategy == "full" and r.budget == budget),
                            full_lr)
         if "digits" in parts:
@@ -620,12 +620,17 @@ def run_all(parts=("main", "digits", "practice"), full_lr: float | None = None,
 
 
 def grid(x: np.ndarray, y: np.ndarray, task: str, budgets=BUDGETS, strategies=STRATEGIES,
-         hog_cell: int = 5, test_per_class: int | None = None, log=print) -> list[Run]:
+         hog_cell: int = 5, test_per_class: int | None = None, log=print,
+         splits=SPLITS, lrs=None) -> list[Run]:
     """Every strategy at every budget on the grey images ``x`` in [0, 1] labelled ``y``
-    (the protocol of the module's docstring), largest budget first."""
+    (the protocol of the module's docstring), largest budget first. ``splits`` and
+    ``lrs`` (one learning rate for the trained strategies) run a piece of it: each run
+    depends only on its split and setting, so the rows of ``splits=range(N_SELECT)``
+    with every setting and of the other splits at the setting those choose are the
+    rows of one run."""
     runs: list[Run] = []
     inputs: dict = {}
-    kw = {"task": task, "test_per_class": test_per_class}
+    kw = {"task": task, "test_per_class": test_per_class, "splits": tuple(splits)}
     for b in sorted(budgets, reverse=True):
         for strategy in strategies:
             log(f"{task} budget {b}: {strategy}")
@@ -640,7 +645,7 @@ def grid(x: np.ndarray, y: np.ndarray, task: str, budgets=BUDGETS, strategies=ST
             else:
                 if strategy not in inputs:
                     inputs[strategy] = _inputs(strategy, x=x)
-                runs += torch_runs(inputs[strategy], y, b, strategy, **kw)
+                runs += torch_runs(inputs[strategy], y, b, strategy, lrs=lrs, **kw)
     return runs
 
 

@@ -22,11 +22,12 @@ import functools
 
 import numpy as np
 
-__all__ = ["TEXTURES", "PATCH", "TEST_PER_CLASS", "texture_patches", "tile"]
+__all__ = ["TEXTURES", "PATCH", "TEST_PER_CLASS", "HOG_CELL", "texture_patches", "tile"]
 
 TEXTURES = ("brick", "grass", "gravel")
 PATCH = 32
 TEST_PER_CLASS = 75  # the test tiles of a split, per class (as many as lfw's)
+HOG_CELL = 8  # HOG cells of 8x8 pixels on a tile: 4x4 cells
 
 
 def tile(img: np.ndarray, size: int) -> np.ndarray:
