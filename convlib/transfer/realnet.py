@@ -41,9 +41,9 @@ batches, and the ImageNet mean and std instead of the network's own normalisatio
 shifts), Adam with an L2 penalty instead of AdamW, a constant learning rate instead of
 warm-up + cosine decay, and bfloat16 autocast.
 
-The committed table also holds ``lora`` at every budget (``--strategies lora``: its
-attribution, against ``head``) and the ``augment`` variant (``--part practice --variants
-augment``).
+The committed table also holds ``lora`` at 1 and 2 labels per class (``--strategies lora
+--budgets 1 2``: its attribution, against ``head``) and the ``augment`` variant (``--part
+practice --variants augment``).
 
 ``python -m experiments.realnet`` (a driver in the repository's ``experiments/`` folder)
 runs everything (about a quarter of an hour of CPU time on one core) and writes
