@@ -13,6 +13,7 @@ Each module runs one experiment with the functions of ``convlib`` and writes its
     python -m experiments.finetune     # chapters 9 and 11: results/finetune_results.csv
     python -m experiments.finetune --select   # chapter 11's rates: results/lr_selection.csv
     python -m experiments.realnet      # chapter 13: results/realnet_results.csv
+    python -m experiments.textures     # chapter 13's second task: results/textures_results.csv
     torchrun --standalone --nproc_per_node=2 -m experiments.ddp_finetune   # chapter 12
     python -m experiments.ddp_scaling  # chapter 12's DDP scaling: results/ddp_scaling.csv
     python -m experiments.timing       # chapter 12's CPU timings: results/timing.csv

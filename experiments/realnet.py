@@ -14,6 +14,7 @@ from convlib.transfer.realnet import (
     ALL_STRATEGIES,
     ALL_VARIANTS,
     BUDGETS,
+    SPLITS,
     STRATEGIES,
     VARIANTS,
     run_all,
@@ -37,8 +38,14 @@ def main(argv=None) -> int:
     ap.add_argument("--budgets", nargs="+", type=int, default=BUDGETS)
     ap.add_argument("--strategies", nargs="+", choices=ALL_STRATEGIES, default=STRATEGIES)
     ap.add_argument("--variants", nargs="+", choices=ALL_VARIANTS, default=VARIANTS)
+    ap.add_argument("--splits", nargs="+", type=int, default=SPLITS,
+                    help="main part: only these splits (the first N_SELECT choose)")
+    ap.add_argument("--lr", type=float, default=None,
+                    help="main part, with --splits beyond the first N_SELECT: the learning "
+                         "rate those chose (then every split's rows are those of one run)")
     args = ap.parse_args(argv)
-    runs = run_all(args.part, args.full_lr, args.budgets, args.strategies, args.variants)
+    runs = run_all(args.part, args.full_lr, args.budgets, args.strategies, args.variants,
+                   splits=args.splits, lrs=None if args.lr is None else (args.lr,))
     write_csv(runs, args.csv)
     for r in runs:
         print(f"{r.task} {r.budget:2d} {r.strategy:8s} {r.variant:13s} split {r.seed:2d} "

@@ -179,14 +179,76 @@ def test_realnet_committed_table_is_complete():
 
     runs = rn.read_csv(RESULTS / "realnet_results.csv")
     for b in rn.BUDGETS:
-        for s in rn.STRATEGIES:
-            if s == "full" and b not in rn.COMMITTED_FULL_BUDGETS:
-                continue
+        for s in rn.STRATEGIES + ("lora",) * (b < 5):  # lora at 1 and 2 labels per class
             assert [r.seed for r in rn.select(runs, task="lfw", budget=b, strategy=s)] == list(
                 rn.SPLITS), (b, s)
-    for v in rn.VARIANTS:
+    for v in rn.VARIANTS + ("augment",):
         sel = rn.select(runs, task="lfw", strategy="full", variant=v)
         assert [r.seed for r in sel] == list(range(rn.N_PRACTICE)), v
     assert all(0 <= r.test_acc <= 1 for r in runs)
     lfw = [r for r in runs if r.task == "lfw"]
     assert all(0 <= r.test_auc <= 1 and r.test_loss >= 0 and 0 <= r.test_ece <= 1 for r in lfw)
+
+
+def test_realnet_scores_multiclass_match_sklearn():
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    from convlib.transfer import realnet as rn
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 300)
+    z = rng.standard_normal((300, 3)) + 1.5 * np.eye(3)[y]
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    s = rn.scores(p, y)
+    assert s["acc"] == (p.argmax(1) == y).mean()
+    assert abs(s["loss"] - log_loss(y, p)) < 1e-9
+    assert abs(s["auc"] - np.mean([roc_auc_score(y == k, p[:, k]) for k in range(3)])) < 1e-9
+    # ECE by its definition: ten equal bins of the top probability between 1/3 and 1
+    conf, right = p.max(1), p.argmax(1) == y
+    edges = np.linspace(1 / 3, 1, 11)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (conf >= lo) & ((conf < hi) if hi < 1 else (conf <= hi))
+        if inside.any():
+            ece += inside.mean() * abs(right[inside].mean() - conf[inside].mean())
+    assert abs(s["ece"] - ece) < 1e-9
+    two = rn.scores(np.stack([1 - p[:, 0], p[:, 0]], 1), (y == 0).astype(int))
+    assert two == rn.scores(p[:, 0], (y == 0).astype(int))  # (N, 2) is the binary case
+
+
+def test_texture_tiles_are_disjoint_regions():
+    import skimage.data
+    from skimage.exposure import equalize_hist
+
+    from convlib.transfer import realnet as rn
+    from convlib.transfer import textures as tx
+
+    x, y = tx.texture_patches()
+    assert x.shape == (3 * 16 * 16, 32, 32) and np.bincount(y).tolist() == [256] * 3
+    gravel = equalize_hist(skimage.data.gravel()).astype(np.float32)
+    k = 2 * 256 + 16 * 3 + 5  # gravel, tile row 3, column 5
+    assert np.array_equal(x[k], gravel[96:128, 160:192])
+    # the tiles cover each photograph once: no pixel is in two tiles
+    assert np.isclose(x[y == 2].sum(), gravel.sum(), rtol=1e-5)
+    sp = rn.lfw_split(7, y, tx.TEST_PER_CLASS)
+    assert {k: len(v) for k, v in sp.items()} == {"val": 60, "pool": 15, "test": 225}
+    assert len(np.unique(np.concatenate(list(sp.values())))) == 300
+    assert all(np.bincount(y[v]).tolist() == [len(v) // 3] * 3 for v in sp.values())
+    assert sorted(y[rn.train_indices(sp, 2)]) == [0, 0, 1, 1, 2, 2]
+    with pytest.raises(ValueError, match="size"):
+        tx.tile(gravel, 0)
+
+
+def test_textures_committed_table_is_complete():
+    from convlib.transfer import realnet as rn
+
+    runs = rn.read_csv(RESULTS / "textures_results.csv")
+    for b in rn.BUDGETS:
+        for s in rn.STRATEGIES:
+            if s == "full" and b > 1:  # full fine-tuning: 1 label per class only
+                continue
+            sel = rn.select(runs, task="textures", budget=b, strategy=s)
+            assert [r.seed for r in sel] == list(rn.SPLITS), (b, s)
+            assert len({r.lr for r in sel}) == 1  # one setting, chosen on validation
+    assert all(0 <= r.test_acc <= 1 and 0 <= r.test_auc <= 1 and r.test_loss >= 0
+               and 0 <= r.test_ece <= 1 for r in runs)

@@ -3,8 +3,9 @@
 Target task: scikit-image's ``lfw_subset`` -- 100 face crops and 100 non-face crops of
 real photographs, 25x25 grey -- upsampled to ``SIZE`` x ``SIZE`` (the crops are square:
 nothing is squashed), repeated to three channels and normalised as EfficientNet-Lite was
-trained, ``(x - 0.5) / 0.5``. A second task, the 8x8 digits, is the honest negative
-(:func:`digits_runs`).
+trained, ``(x - 0.5) / 0.5``. The texture tiles of :mod:`convlib.transfer.textures`
+run through the same :func:`grid` (``python -m experiments.textures``); the 8x8 digits
+are the honest negative (:func:`digits_runs`).
 
 Protocol. ``N_SPLITS`` repeated stratified splits of all 200 images (:func:`lfw_split`,
 split ``s`` drawn with seed ``s``): per class 20 validation images, a pool of 5 and the
@@ -40,9 +41,9 @@ batches, and the ImageNet mean and std instead of the network's own normalisatio
 shifts), Adam with an L2 penalty instead of AdamW, a constant learning rate instead of
 warm-up + cosine decay, and bfloat16 autocast.
 
-The committed table holds ``full`` at the budgets :data:`COMMITTED_FULL_BUDGETS` only
-(it was not run at one label per class, for lack of CPU time); ``--strategies full
---budgets 1`` adds it.
+The committed table also holds ``lora`` at 1 and 2 labels per class (``--strategies lora
+--budgets 1 2``: its attribution, against ``head``) and the ``augment`` variant (``--part
+practice --variants augment``).
 
 ``python -m experiments.realnet`` (a driver in the repository's ``experiments/`` folder)
 runs everything (about a quarter of an hour of CPU time on one core) and writes
@@ -74,7 +75,7 @@ from ..teaching.photos import NORMS, lfw_faces
 __all__ = ["SIZE", "STRATEGIES", "VARIANTS", "Run", "lfw_split",
            "train_indices", "prepare", "features", "hog_features", "scores", "probe",
            "SmallCNN", "build", "finetune", "warmup_cosine", "linear_runs", "torch_runs",
-           "digits_runs", "read_csv", "select", "paired"]
+           "digits_runs", "grid", "read_csv", "select", "paired"]
 
 SIZE = 96
 N_SPLITS = 20
@@ -82,7 +83,6 @@ N_SELECT = 5  # the splits on which every setting runs and the choice is made
 N_PRACTICE = 10
 SPLITS = tuple(range(N_SPLITS))
 BUDGETS = (1, 2, 5)  # labelled training images per class
-COMMITTED_FULL_BUDGETS = (2, 5)
 VAL_PER_CLASS = 20
 POOL_PER_CLASS = max(BUDGETS)
 STEPS = 24
@@ -127,18 +127,26 @@ class Run:
 # ----------------------------------------------------------------------------- data
 
 
-def lfw_split(split: int, y: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Split ``split`` of the 200 lfw images: per class ``val`` (20), ``pool`` (5, in
-    drawing order) and ``test`` (the other 75). Drawn with seed ``split``."""
+def lfw_split(split: int, y: np.ndarray | None = None, test_per_class: int | None = None,
+              ) -> dict[str, np.ndarray]:
+    """Split ``split`` of the images labelled ``y`` (default: the 200 lfw images): per
+    class ``val`` (20), ``pool`` (5, in drawing order) and ``test`` (the rest, or the
+    next ``test_per_class``). Drawn with seed ``split``.
+
+    >>> {k: len(v) for k, v in lfw_split(0).items()}
+    {'val': 40, 'pool': 10, 'test': 150}
+    """
     if y is None:
         _, y = lfw_faces()
     rng = np.random.default_rng(split)
     parts: dict[str, list] = {"val": [], "pool": [], "test": []}
-    for c in (0, 1):
+    start = VAL_PER_CLASS + POOL_PER_CLASS
+    stop = None if test_per_class is None else start + test_per_class
+    for c in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == c))
         parts["val"].append(np.sort(idx[:VAL_PER_CLASS]))
-        parts["pool"].append(idx[VAL_PER_CLASS:VAL_PER_CLASS + POOL_PER_CLASS])
-        parts["test"].append(np.sort(idx[VAL_PER_CLASS + POOL_PER_CLASS:]))
+        parts["pool"].append(idx[VAL_PER_CLASS:start])
+        parts["test"].append(np.sort(idx[start:stop]))
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
@@ -146,8 +154,8 @@ def train_indices(split: dict[str, np.ndarray], budget: int) -> np.ndarray:
     """The first ``budget`` images per class of the split's pool (nested budgets)."""
     if not 1 <= budget <= POOL_PER_CLASS:
         raise ValueError(f"budget must be in 1..{POOL_PER_CLASS}, got {budget}")
-    pool = split["pool"].reshape(2, POOL_PER_CLASS)
-    return np.concatenate([pool[0, :budget], pool[1, :budget]])
+    pool = split["pool"].reshape(-1, POOL_PER_CLASS)
+    return pool[:, :budget].ravel()
 
 
 def prepare(x: np.ndarray, size: int = SIZE, norm: str = "lite") -> torch.Tensor:
@@ -172,27 +180,32 @@ def features(model: EfficientNetLite0, x: torch.Tensor, batch: int = 100) -> np.
     return torch.cat([model.features(x[i:i + batch]) for i in range(0, len(x), batch)]).numpy()
 
 
-def hog_features(x: np.ndarray) -> np.ndarray:
-    """HOG descriptors of grey images ``(N, 25, 25)``: 9 orientations, 5x5-pixel cells,
-    2x2-cell blocks (scikit-image)."""
+def hog_features(x: np.ndarray, cell: int = 5) -> np.ndarray:
+    """HOG descriptors of grey images ``(N, h, w)``: 9 orientations, ``cell`` x ``cell``
+    -pixel cells, 2x2-cell blocks (scikit-image)."""
     from skimage.feature import hog
 
-    return np.stack([hog(img, orientations=9, pixels_per_cell=(5, 5),
+    return np.stack([hog(img, orientations=9, pixels_per_cell=(cell, cell),
                          cells_per_block=(2, 2)) for img in x]).astype(np.float32)
 
 
 def scores(p_face: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """Accuracy, log-loss, ROC AUC and expected calibration error (``ECE_BINS`` equal
-    bins of the confidence in the predicted class) of the probabilities ``p_face``.
+    bins of the confidence in the predicted class, from 1/K to 1) of the probabilities
+    ``p_face`` of class 1, or of an ``(N, K)`` array of class probabilities (then the
+    AUC is the mean of the K one-against-the-rest AUCs).
 
     >>> s = scores(np.array([0.9, 0.2, 0.6, 0.4]), np.array([1, 0, 0, 1]))
     >>> s["acc"], s["auc"]
     (0.5, 0.75)
     """
+    p = np.asarray(p_face, dtype=np.float64)
+    y = np.asarray(y)
+    if p.ndim == 2 and p.shape[1] > 2 and len(p) == len(y):
+        return _scores_multiclass(p, y)
+    p = np.clip(p[:, 1] if p.ndim == 2 and p.shape[1] == 2 else p, 1e-7, 1 - 1e-7)
     from sklearn.metrics import roc_auc_score
 
-    p = np.clip(np.asarray(p_face, dtype=np.float64), 1e-7, 1 - 1e-7)
-    y = np.asarray(y)
     if p.shape != y.shape:
         raise ValueError(f"p_face and y must have one shape, got {p.shape} and {y.shape}")
     pred = (p > 0.5).astype(y.dtype)
@@ -203,6 +216,21 @@ def scores(p_face: np.ndarray, y: np.ndarray) -> dict[str, float]:
     loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
     return {"acc": float((pred == y).mean()), "loss": float(loss),
             "auc": float(roc_auc_score(y, p)), "ece": float(ece)}
+
+
+def _scores_multiclass(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    from sklearn.metrics import roc_auc_score
+
+    k = p.shape[1]
+    p = np.clip(p, 1e-7, 1)
+    pred, conf = p.argmax(1), p.max(1)
+    bins = np.minimum(((conf - 1 / k) / (1 - 1 / k) * ECE_BINS).astype(int), ECE_BINS - 1)
+    ece = sum(abs((pred[bins == b] == y[bins == b]).mean() - conf[bins == b].mean())
+              * (bins == b).mean() for b in range(ECE_BINS) if (bins == b).any())
+    return {"acc": float((pred == y).mean()),
+            "loss": float(-np.mean(np.log(p[np.arange(len(y)), y]))),
+            "auc": float(roc_auc_score(y, p / p.sum(1, keepdims=True), multi_class="ovr")),
+            "ece": float(ece)}
 
 
 def probe(f_train: np.ndarray, y_train: np.ndarray, cs=PROBE_C) -> dict:
@@ -370,9 +398,10 @@ def finetune(model, groups, xtr, ytr, xval, yval, *, seed: int, steps: int = STE
 # ----------------------------------------------------------------------------- grid
 
 
-def _inputs(strategy: str, norm: str = "lite") -> torch.Tensor:
-    """What ``strategy`` trains on, for all 200 images."""
-    x, _ = lfw_faces()
+def _inputs(strategy: str, norm: str = "lite", x: np.ndarray | None = None) -> torch.Tensor:
+    """What ``strategy`` trains on, for all images ``x`` (default: the 200 lfw images)."""
+    if x is None:
+        x, _ = lfw_faces()
     if strategy == "small":
         return (torch.from_numpy(x)[:, None] - 0.5) / 0.5
     if strategy == "head":
@@ -391,35 +420,37 @@ def _choose(trials: dict) -> object:
 
 
 def linear_runs(f: np.ndarray, y: np.ndarray, budget: int, strategy: str,
-                splits=SPLITS, task: str = "lfw") -> list[Run]:
+                splits=SPLITS, task: str = "lfw", test_per_class: int | None = None,
+                ) -> list[Run]:
     """Logistic regression on ``f`` (one row per image) for every split; C chosen on
     validation (see the protocol), then the test split of every split once."""
     from sklearn.metrics import log_loss
 
     trials: dict = {c: [] for c in PROBE_C}
     fits = {}
+    labels = np.unique(y)
     for s in splits:
         t0 = time.process_time()
-        sp = lfw_split(s, y)
+        sp = lfw_split(s, y, test_per_class)
         tr = train_indices(sp, budget)
         fits[s] = probe(f[tr], y[tr], PROBE_C if s < N_SELECT else ())
         fits[s]["cpu"] = time.process_time() - t0
         for c in PROBE_C if s < N_SELECT else ():
             p = fits[s][c].predict_proba(f[sp["val"]])
             trials[c].append({"seed": s, "val_acc": fits[s][c].score(f[sp["val"]], y[sp["val"]]),
-                              "val_loss": log_loss(y[sp["val"]], p, labels=[0, 1])})
+                              "val_loss": log_loss(y[sp["val"]], p, labels=labels)})
     c_best = _choose(trials)
     runs = []
     for s in splits:
         t0 = time.process_time()
-        sp = lfw_split(s, y)
+        sp = lfw_split(s, y, test_per_class)
         clf = fits[s].get(c_best) or probe(f[train_indices(sp, budget)],
                                            y[train_indices(sp, budget)], (c_best,))[c_best]
         pv = clf.predict_proba(f[sp["val"]])
-        sc = scores(clf.predict_proba(f[sp["test"]])[:, 1], y[sp["test"]])
+        sc = scores(clf.predict_proba(f[sp["test"]]), y[sp["test"]])
         runs.append(Run(task, budget, strategy, "", s, c_best,
                         clf.score(f[sp["val"]], y[sp["val"]]),
-                        log_loss(y[sp["val"]], pv, labels=[0, 1]), sc["acc"], sc["loss"],
+                        log_loss(y[sp["val"]], pv, labels=labels), sc["acc"], sc["loss"],
                         sc["auc"], sc["ece"], sc["acc"], 0, clf.coef_.size + 1,
                         fits[s]["cpu"] + time.process_time() - t0))
     return runs
@@ -427,7 +458,7 @@ def linear_runs(f: np.ndarray, y: np.ndarray, budget: int, strategy: str,
 
 def torch_runs(x: torch.Tensor, y: np.ndarray, budget: int, strategy: str,
                variant: str = "", lrs=None, splits=SPLITS, models: dict | None = None,
-               ) -> list[Run]:
+               task: str = "lfw", test_per_class: int | None = None) -> list[Run]:
     """``strategy`` (``head``, ``lora``, ``full``, ``small``) on every split: on the
     first ``N_SELECT`` splits at every learning rate, the one with the best mean
     validation accuracy kept, the other splits at that one only; the test split of each
@@ -442,10 +473,10 @@ def torch_runs(x: torch.Tensor, y: np.ndarray, budget: int, strategy: str,
 
     def one(s, lr):
         t0 = time.process_time()
-        sp = lfw_split(s, y)
+        sp = lfw_split(s, y, test_per_class)
         tr = torch.from_numpy(train_indices(sp, budget))
         va = torch.from_numpy(sp["val"])
-        model, groups = build(strategy, lr=lr, seed=s)
+        model, groups = build(strategy, int(y.max()) + 1, lr=lr, seed=s)
         best, last, (vacc, vloss, bstep) = finetune(model, groups, x[tr], yt[tr], x[va],
                                                     yt[va], seed=s, **kw)
         return {"seed": s, "best": best, "last": last, "val_acc": vacc, "val_loss": vloss,
@@ -459,11 +490,11 @@ def torch_runs(x: torch.Tensor, y: np.ndarray, budget: int, strategy: str,
     runs = []
     for s in splits:
         t = kept.get(s) or one(s, lr_best)
-        te = torch.from_numpy(lfw_split(s, y)["test"])
-        p = torch.softmax(logits_of(t["best"], x[te], kw["bf16"]), 1)[:, 1].numpy()
+        te = torch.from_numpy(lfw_split(s, y, test_per_class)["test"])
+        p = torch.softmax(logits_of(t["best"], x[te], kw["bf16"]), 1).numpy()
         sc = scores(p, y[te])
         last_acc = _evaluate(t["last"], x[te], yt[te], kw["bf16"])[0]
-        runs.append(Run("lfw", budget, strategy, variant, s, lr_best, t["val_acc"],
+        runs.append(Run(task, budget, strategy, variant, s, lr_best, t["val_acc"],
                         t["val_loss"], sc["acc"], sc["loss"], sc["auc"], sc["ece"],
                         last_acc, t["step"], t["n"], t["cpu"]))
         if models is not None:
@@ -556,11 +587,11 @@ def digits_runs() -> list[Run]:
 
 def run_all(parts=("main", "digits", "practice"), full_lr: float | None = None,
             budgets=BUDGETS, strategies=STRATEGIES, variants=VARIANTS,
-            progress: bool = True) -> list[Run]:
+            progress: bool = True, splits=SPLITS, lrs=None) -> list[Run]:
     """The lfw grid (``main``), the digits (``digits``) and the practice variants
     (``practice``, at the learning rate ``main`` chose for ``full`` at the largest
-    budget, or ``full_lr``). ``budgets``, ``strategies`` and ``variants`` run a part of a
-    part."""
+    budget, or ``full_lr``). ``budgets``, ``strategies``, ``variants``, and for ``main``
+    ``splits`` and ``lrs`` (see :func:`grid`), run a part of a part."""
     runs: list[Run] = []
 
     def log(msg):
@@ -571,25 +602,9 @@ def run_all(parts=("main", "digits", "practice"), full_lr: float | None = None,
     budget = max(BUDGETS)
     with one_thread():
         if "main" in parts:
-            inputs = {}
-            for b in sorted(budgets, reverse=True):
-                for strategy in strategies:
-                    log(f"lfw budget {b}: {strategy}")
-                    if strategy == "pixels":
-                        runs += linear_runs(x.reshape(len(x), -1), y, b, strategy)
-                    elif strategy == "hog":
-                        runs += linear_runs(hog_features(x), y, b, strategy)
-                    elif strategy == "probe":
-                        if "feats" not in inputs:
-                            inputs["feats"] = features(efficientnet_lite0(), prepare(x))
-                        runs += linear_runs(inputs["feats"], y, b, strategy)
-                    else:
-                        if strategy not in inputs:
-                            inputs[strategy] = _inputs(strategy)
-                        runs += torch_runs(inputs[strategy], y, b, strategy)
-                    if strategy == "full" and b == budget:
-                        full_lr = runs[-1].lr
-                        log(f"full fine-tuning, budget {b}: learning rate {full_lr:g}")
+            runs += grid(x, y, "lfw", budgets, strategies, log=log, splits=splits, lrs=lrs)
+            full_lr = next((r.lr for r in runs if r.strategy == "full" and r.budget == budget),
+                           full_lr)
         if "digits" in parts:
             log("digits")
             runs += digits_runs()
@@ -601,6 +616,36 @@ def run_all(parts=("main", "digits", "practice"), full_lr: float | None = None,
                 xv = _inputs("full", "imagenet" if variant == "imagenet_norm" else "lite")
                 runs += torch_runs(xv, y, budget, "full", variant, lrs=(full_lr,),
                                    splits=tuple(range(N_PRACTICE)))
+    return runs
+
+
+def grid(x: np.ndarray, y: np.ndarray, task: str, budgets=BUDGETS, strategies=STRATEGIES,
+         hog_cell: int = 5, test_per_class: int | None = None, log=print,
+         splits=SPLITS, lrs=None) -> list[Run]:
+    """Every strategy at every budget on the grey images ``x`` in [0, 1] labelled ``y``
+    (the protocol of the module's docstring), largest budget first. ``splits`` and
+    ``lrs`` (one learning rate for the trained strategies) run a piece of it: each run
+    depends only on its split and setting, so the rows of ``splits=range(N_SELECT)``
+    with every setting and of the other splits at the setting those choose are the
+    rows of one run."""
+    runs: list[Run] = []
+    inputs: dict = {}
+    kw = {"task": task, "test_per_class": test_per_class, "splits": tuple(splits)}
+    for b in sorted(budgets, reverse=True):
+        for strategy in strategies:
+            log(f"{task} budget {b}: {strategy}")
+            if strategy == "pixels":
+                runs += linear_runs(x.reshape(len(x), -1), y, b, strategy, **kw)
+            elif strategy == "hog":
+                runs += linear_runs(hog_features(x, hog_cell), y, b, strategy, **kw)
+            elif strategy == "probe":
+                if "feats" not in inputs:
+                    inputs["feats"] = features(efficientnet_lite0(), prepare(x))
+                runs += linear_runs(inputs["feats"], y, b, strategy, **kw)
+            else:
+                if strategy not in inputs:
+                    inputs[strategy] = _inputs(strategy, x=x)
+                runs += torch_runs(inputs[strategy], y, b, strategy, lrs=lrs, **kw)
     return runs
 
 
