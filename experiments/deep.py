@@ -1,9 +1,9 @@
-"""The grids of the deep-networks and training chapters, run by one command.
+"""The L1/L2 and deeper-or-wider grids of the deep-networks chapter, run by one command.
 
 ``python -m experiments.deep [--csv PATH] [--grid NAME ...]`` trains every configuration of
-the chosen grids (:data:`convlib.models.deep_experiment.GRIDS`) over five seeds and writes
+the chosen grids (:data:`convlib.models.deep_experiment.GRIDS`) over ten seeds and writes
 one CSV row per configuration and seed, by default to the committed table
-``experiments/results/deep.csv`` that chapters 9 and 10 read (chapter 10's depth and
+``experiments/results/deep.csv`` that chapter 10 reads (its depth and
 schedule studies are ``experiments.depth`` and ``experiments.schedules``).
 """
 

@@ -182,7 +182,7 @@ def test_train_l1_shrinks_weights_and_step_loss_is_recorded():
 
 def test_experiment_grids_and_table():
     names = {g: [c.name for c in cs] for g, cs in dx.GRIDS.items()}
-    assert set(names) == {"penalty", "width", "augment"}
+    assert set(names) == {"penalty", "width"}
     assert all(len(set(v)) == len(v) for v in names.values())
     rows = dx.read_csv(RESULTS / "deep.csv")
     for grid, configs in names.items():
@@ -197,12 +197,12 @@ def test_experiment_grids_and_table():
 def test_experiment_run_reproduces_a_table_row():
     """One cheap row of the committed table, re-run: equal within the seed spread."""
     rows = dx.read_csv(RESULTS / "deep.csv")
-    name = "none, 5 per class, 300 steps"
-    committed = dx.final(rows, "augment", "val_acc")[name]
-    _, live = dx.run(dx.find("augment", name), 1)
+    name = "residual, 2 layers x 27 channels"
+    committed = dx.final(rows, "width", "val_acc")[name]
+    _, live = dx.run(dx.find("width", name), 1)
     assert abs(live[-1]["val_acc"] - committed[1]) <= 2 * committed.std() + 0.01
     with pytest.raises(KeyError):
-        dx.find("augment", "nothing")
+        dx.find("width", "nothing")
 
 
 def test_train_progress_bar_only_on_a_terminal_by_default(capsys):

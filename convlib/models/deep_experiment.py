@@ -1,8 +1,8 @@
-"""The grids of the deep-networks and training chapters, run by one command.
+"""The L1/L2 and deeper-or-wider grids of the deep-networks chapter, run by one command.
 
 ``python -m experiments.deep [--csv PATH] [--grid NAME ...]`` (a driver in the repository's
 ``experiments/`` folder, not part of this package) trains every configuration of the
-chosen grids over five seeds on the digits split of the training chapter (300 training,
+chosen grids over ten seeds on the digits split of the training chapter (300 training,
 500 validation images; the test images are never touched) and writes one CSV row per
 configuration and seed. The chapters read the committed table
 (``experiments/results/deep.csv``, with :func:`read_csv`) and re-run a few rows live.
@@ -12,8 +12,9 @@ Grids:
 * ``penalty`` -- ``DigitsCNN`` with Adam: no penalty, L2 added to the gradient (Adam's
   ``weight_decay``), decoupled weight decay (AdamW) and L1; 30 epochs.
 * ``width`` -- residual stacks of 2, 6 and 16 layers at about 31 000 parameters.
-* ``augment`` -- ``DigitsCNN`` with no, gentle and strong augmentation, with 5 or 30
-  training images per class, for 300 and 900 optimizer steps.
+
+The training chapter's augmentation grid is :mod:`convlib.models.remedies_experiment`'s
+(it borrows :data:`AUGMENTS` from here).
 
 The deep-networks chapter's depth and schedule studies, which tune the learning rate of
 every configuration before comparing, are :mod:`convlib.models.lr_study`.
@@ -38,7 +39,7 @@ from .training import make_loader, random_shift_rotate, train
 __all__ = ["Config", "GRIDS", "SEEDS", "split", "run", "run_grid", "read_csv",
            "find", "final", "curves"]
 
-SEEDS = (0, 1, 2, 3, 4)
+SEEDS = tuple(range(10))
 CURVE_GRIDS: tuple[str, ...] = ()   # grids whose table keeps every epoch (loss curves)
 FIELDS = ["grid", "config", "seed", "epoch", "params", "train_loss", "train_acc",
           "val_loss", "val_acc", "weight_norm", "small_weights"]
@@ -123,10 +124,7 @@ def _grids() -> dict[str, list[Config]]:
         Config("penalty", "L1 1e-4", train={**adam, "l1": 1e-4}),
         Config("penalty", "L1 1e-3", train={**adam, "l1": 1e-3}),
     ]
-    augment = [Config("augment", f"{aug}, {k} per class, {steps} steps",
-                      train={"lr": 3e-3, "augment": AUGMENTS[aug]}, per_class=k, steps=steps)
-               for k in (5, 30) for steps in (300, 900) for aug in AUGMENTS]
-    return {"penalty": penalty, "width": _width_configs(), "augment": augment}
+    return {"penalty": penalty, "width": _width_configs()}
 
 
 GRIDS = _grids()
@@ -178,7 +176,7 @@ def read_csv(path: Path | str) -> list[dict[str, Any]]:
 
     >>> rows = read_csv("experiments/results/deep.csv")  # from the repository root
     >>> sorted({r["grid"] for r in rows})
-    ['augment', 'penalty', 'width']
+    ['penalty', 'width']
     """
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))

@@ -52,7 +52,7 @@ __all__ = ["SEEDS", "SWEEP_SEEDS", "DEPTH_LRS", "DEPTHS", "ARCHS", "PEAKS", "ADA
 SEEDS = tuple(range(10))
 SWEEP_SEEDS = (0, 1)
 DEPTHS = (20, 50, 6)                 # in the order they are run: the headline depths first
-DEPTH_LRS = (0.003, 0.01, 0.03, 0.1)
+DEPTH_LRS = (0.001, 0.003, 0.01, 0.03, 0.1)
 DEPTH_EPOCHS = 30
 CHANNELS = 32
 #: architecture -> DeepStack options
