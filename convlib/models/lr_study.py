@@ -174,7 +174,7 @@ def configure(config: str, depth: int = 0
 
     >>> model_fn, opts, lrs = configure("residual", 6)
     >>> sum(isinstance(m, torch.nn.Conv2d) for m in model_fn().modules()), opts, lrs
-    (7, {'epochs': 30, 'optimizer': 'sgd'}, (0.003, 0.01, 0.03, 0.1))
+    (7, {'epochs': 30, 'optimizer': 'sgd'}, (0.001, 0.003, 0.01, 0.03, 0.1))
     >>> configure("SGD, one-cycle")[2]
     (0.02, 0.05, 0.1, 0.2, 0.4)
     """
